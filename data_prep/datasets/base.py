@@ -1,0 +1,54 @@
+"""What a dataset module declares, and what its build function returns."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from data_prep.splits import stratified_split
+
+
+@dataclass
+class Built:
+    """A built dataset: the students' file, the grader-only file, and attributes.
+
+    `student` and `heldout` map a group ("train", "val", "test"; "" for the
+    root) to its columns; `heldout` is empty when nothing is held out.
+    """
+    student: dict[str, dict]
+    heldout: dict[str, dict] = field(default_factory=dict)
+    attrs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    raw: tuple[str, ...]                       # keys of registry.RAW_FILES stored in the file
+    build: Callable[[dict[str, Path]], Built]  # raw key -> verified local path
+    also_reads: tuple[str, ...] = ()           # raw files read but not stored (a word list)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.raw + self.also_reads
+
+
+def labelled_text_splits(texts: list[str], labels: np.ndarray, label_names: list[str],
+                         fractions: dict[str, float]) -> Built:
+    """Stratified splits of a labelled text corpus; test labels are held out."""
+    splits = stratified_split(labels, fractions)
+    student, heldout = {}, {}
+    for name, index in splits.items():
+        columns = {"text": [texts[i] for i in index], "label": labels[index].astype(np.uint8)}
+        if name == "test":
+            heldout[name] = {"label": columns.pop("label")}
+        student[name] = columns
+    attrs = {
+        "label_names": label_names,
+        "split_sizes": {name: len(index) for name, index in splits.items()},
+        "class_counts": {name: np.bincount(labels[index], minlength=len(label_names)).tolist()
+                         for name, index in splits.items()},
+        "split_fractions": fractions,
+    }
+    return Built(student, heldout, attrs)

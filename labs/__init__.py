@@ -1,0 +1,1 @@
+"""Helpers the lab notebooks import: data loading, seeding and plots."""
