@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -30,3 +31,79 @@ def built(raw_dir, tmp_path_factory):
                          out, heldout, report=lines.append)
     return {"out": out, "heldout": heldout, "outcomes": outcomes, "report": lines,
             "raw_dir": raw_dir}
+
+
+# --- a tiny nbgrader course (no TensorFlow) for the autograder's fast tests -------------
+
+def _meta(**fields):
+    return {"nbgrader": {"schema_version": 3, "task": False, **fields}}
+
+
+def tiny_notebook():
+    """One exercise (`add`), one test cell worth 2 points with a hidden part."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    return new_notebook(cells=[
+        new_markdown_cell("# Add two numbers", metadata=_meta(
+            grade=False, solution=False, locked=True, grade_id="intro")),
+        new_code_cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n"
+                      "    ### END SOLUTION", metadata=_meta(
+                          grade=False, solution=True, locked=False, grade_id="add")),
+        new_code_cell("assert add(1, 2) == 3, 'add(1, 2) should be 3'\n"
+                      "### BEGIN HIDDEN TESTS\nassert add(-1, 1) == 0, 'secret case'\n"
+                      "### END HIDDEN TESTS", metadata=_meta(
+                          grade=True, solution=False, locked=True, points=2,
+                          grade_id="test_add")),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                "language": "python"}})
+
+
+@pytest.fixture(scope="session")
+def tiny_course_template(tmp_path_factory):
+    """The tiny course, released once per session (nbgrader takes seconds to start)."""
+    import shutil
+
+    import nbformat
+
+    from autograder.course import Course
+    from autograder.release import release
+
+    root = tmp_path_factory.mktemp("tiny") / "course"
+    (root / "source" / "ps0").mkdir(parents=True)
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    nbformat.write(tiny_notebook(), root / "source" / "ps0" / "tasks.ipynb")
+    release(Course.at(root), "ps0")
+    return root
+
+
+def copy_tiny_course(template: Path, root: Path) -> SimpleNamespace:
+    """A fresh copy of the released tiny course (`ps0`), and `submit` to make submissions."""
+    import copy
+    import shutil
+
+    import nbformat
+
+    from autograder.course import Course
+
+    shutil.copytree(template, root)
+    released = nbformat.read(root / "release" / "ps0" / "tasks.ipynb", as_version=4)
+
+    def submit(inbox, student, solution=None, test=None, raw=None):
+        """Write inbox/STUDENT/tasks.ipynb: the release with its solution or test cell changed."""
+        folder = inbox / student
+        folder.mkdir(parents=True, exist_ok=True)
+        if raw is not None:
+            (folder / "tasks.ipynb").write_text(raw)
+            return
+        nb = copy.deepcopy(released)
+        if solution is not None:
+            nb.cells[1].source = solution
+        if test is not None:
+            nb.cells[2].source = test
+        nbformat.write(nb, folder / "tasks.ipynb")
+
+    return SimpleNamespace(course=Course.at(root), root=root, submit=submit)
+
+
+@pytest.fixture
+def tiny_course(tiny_course_template, tmp_path):
+    return copy_tiny_course(tiny_course_template, tmp_path / "course")

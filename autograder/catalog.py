@@ -1,0 +1,60 @@
+"""The course's labs in one place: notebooks, data, held-out evaluators, weights.
+
+A lab plugs into the autograder by adding a `Lab` here. An assignment that is
+not listed (say nbgrader's quickstart `ps1`) is graded as a plain nbgrader
+assignment: its notebooks are the ones in `source/NAME/`, with no held-out part.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Partial credit: none at `zero_at`, full at `full_at`, linear in between.
+
+    Works both ways: for a metric where lower is better (perplexity),
+    `zero_at` is above `full_at`.
+    """
+    zero_at: float
+    full_at: float
+
+    def fraction(self, value: float) -> float:
+        share = (value - self.zero_at) / (self.full_at - self.zero_at)
+        return float(min(1.0, max(0.0, share)))
+
+
+@dataclass(frozen=True)
+class HeldoutEvaluator:
+    """Scores a notebook's saved predictions against a dataset's held-out labels."""
+    notebook: str           # notebook name, without .ipynb
+    grade_id: str           # the notebook's grade cell whose score this sets
+    dataset: str            # data_prep dataset whose held-out test labels are used
+    metric: str             # a key of autograder.heldout.METRICS
+    thresholds: Thresholds
+
+
+@dataclass(frozen=True)
+class Lab:
+    name: str
+    notebooks: tuple[str, ...]
+    datasets: tuple[str, ...] = ()          # copied into the students' release
+    evaluators: tuple[HeldoutEvaluator, ...] = ()
+    weight: float = 1.0                     # share of the course grade
+    time_limit_s: int = 900                 # per notebook, the whole run
+    # The demo's sample submissions: solution cells (grade ids) that the
+    # "partial" student leaves unsolved and in which the "buggy" student's code raises.
+    sample_unsolved: tuple[str, ...] = ()
+    sample_buggy: tuple[str, ...] = ()
+
+
+LABS: dict[str, Lab] = {
+    lab.name: lab for lab in (
+        Lab("lab1", ("sentiment_nn", "imbalanced_classes"), ("sentiment", "sms_spam"),
+            (HeldoutEvaluator("sentiment_nn", "heldout_sentiment", "sentiment", "accuracy",
+                              Thresholds(zero_at=0.60, full_at=0.75)),
+             HeldoutEvaluator("imbalanced_classes", "heldout_sms_spam", "sms_spam", "f1",
+                              Thresholds(zero_at=0.50, full_at=0.85))),
+            weight=1.0),
+    )
+}

@@ -1,0 +1,128 @@
+"""`python -m autograder VERB`: one subcommand per step of the grading workflow."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from autograder.course import Course, GradingError
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder",
+                                     description="Release, collect, grade and export the labs.")
+    parser.add_argument("--course", type=Path, default=Path.cwd(),
+                        help="the course directory, with nbgrader_config.py (default: .)")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    p = verbs.add_parser("release", help="generate the student version of a lab into release/LAB")
+    p.add_argument("lab")
+
+    p = verbs.add_parser("collect", help="bring submissions into submitted/STUDENT/LAB")
+    p.add_argument("lab")
+    p.add_argument("--from", dest="source", type=Path, required=True,
+                   help="a folder or an LMS zip of submissions")
+    p.add_argument("--replace", action="store_true",
+                   help="archive an earlier collection of the same student and collect again")
+
+    p = verbs.add_parser("grade", help="autograde, then score held-out artifacts")
+    p.add_argument("lab")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2),
+                   help="students graded in parallel (default: half the CPU cores)")
+    p.add_argument("--time-limit", type=int, metavar="SECONDS",
+                   help="stop a notebook after this long (default: the lab's, 900 s)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run student code with your full file access, as plain nbgrader does")
+
+    p = verbs.add_parser("score-heldout",
+                         help="only the held-out step, after a plain `nbgrader autograde`")
+    p.add_argument("lab")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+
+    p = verbs.add_parser("feedback", help="per-student HTML feedback without hidden test source")
+    p.add_argument("lab")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+
+    p = verbs.add_parser("export", help="one CSV row per student with lab scores and course grade")
+    p.add_argument("--out", type=Path, default=Path("grades.csv"))
+
+    p = verbs.add_parser("demo", help="the whole workflow in a scratch course, end to end")
+    p.add_argument("--dir", type=Path, default=Path("demo_course"),
+                   help="scratch course folder, replaced on each run (default: %(default)s)")
+    p.add_argument("--jobs", type=int, default=2)
+
+    args = parser.parse_args(argv)
+    try:
+        return VERBS[args.verb](args)
+    except GradingError as err:
+        print(f"autograder: error: {err}", file=sys.stderr)
+        return 1
+
+
+def _release(args) -> int:
+    from autograder.release import release
+    folder = release(Course.at(args.course), args.lab)
+    print(f"released {args.lab} into {folder}")
+    return 0
+
+
+def _collect(args) -> int:
+    from autograder.collect import collect
+    report = collect(Course.at(args.course), args.lab, args.source, replace=args.replace)
+    for student, notebooks in report.collected.items():
+        print(f"collected {student}: {', '.join(notebooks)}")
+    for student, reason in report.skipped:
+        print(f"skipped {student}: {reason}")
+    for name, reason in report.rejected:
+        print(f"rejected {name}: {reason}")
+    return 0 if report.collected or not (report.rejected or report.skipped) else 1
+
+
+def _grade(args) -> int:
+    from autograder.grade import grade
+    from autograder.summary import score_table
+    course = Course.at(args.course)
+    results = grade(course, args.lab, args.student, jobs=args.jobs,
+                    sandboxed=not args.no_sandbox, time_limit_s=args.time_limit)
+    print(score_table(course.lab(args.lab), results))
+    return 0
+
+
+def _score_heldout(args) -> int:
+    from autograder.grade import score_heldout
+    from autograder import gradebook
+    course = Course.at(args.course)
+    lab = course.lab(args.lab)
+    for student in args.student or course.students(lab.name):
+        problems = score_heldout(course, lab, student)
+        total = sum(s for s, _ in gradebook.notebook_scores(course, lab.name, student).values())
+        print(f"{student}: {total:g} points" + "".join(f"\n  {p}" for p in problems))
+    return 0
+
+
+def _feedback(args) -> int:
+    from autograder.feedback import feedback
+    pages = feedback(Course.at(args.course), args.lab, args.student)
+    for page in pages:
+        print(page)
+    return 0
+
+
+def _export(args) -> int:
+    from autograder.export import export
+    course = Course.at(args.course)
+    out = export(course, args.out if args.out.is_absolute() else course.root / args.out)
+    print(f"wrote {out}")
+    return 0
+
+
+def _demo(args) -> int:
+    from autograder.demo import run_demo
+    return run_demo(args.dir.resolve(), jobs=args.jobs)
+
+
+VERBS = {"release": _release, "collect": _collect, "grade": _grade,
+         "score-heldout": _score_heldout, "feedback": _feedback, "export": _export,
+         "demo": _demo}

@@ -1,0 +1,104 @@
+"""`demo`: the instructor's whole workflow in a scratch course, narrated.
+
+A scratch course folder gets the repository's nbgrader_config.py and source
+labs; then data_prep builds the datasets, each lab is released, sample
+submissions arrive as an LMS-style zip, and they are collected, graded (with
+the held-out step), given feedback and exported.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+from autograder.catalog import LABS
+from autograder.collect import collect
+from autograder.course import NBGRADER_CONFIG, Course, GradingError
+from autograder.export import export
+from autograder.feedback import feedback
+from autograder.grade import grade
+from autograder.release import release
+from autograder.samples import make_samples
+from autograder.summary import score_table
+from data_prep.build import build_all, select
+from data_prep.fetch import RAW_DIR_ENV, RawStore
+
+REPO = Path(__file__).resolve().parents[1]
+MARKER = ".dl4nlp-demo"
+
+
+def run_demo(folder: Path, jobs: int = 2, log=print) -> int:
+    started = time.perf_counter()
+    labs = [lab for lab in LABS.values() if (REPO / "source" / lab.name).is_dir()]
+    course = _scratch_course(folder, [lab.name for lab in labs])
+    _step(log, f"1. A scratch course in {course.root}",
+          f"It has the repository's {NBGRADER_CONFIG} and source notebooks of "
+          f"{', '.join(lab.name for lab in labs)}.")
+
+    _step(log, "2. Datasets", "data_prep builds the students' files and the grader-only "
+                              "held-out labels (autograder/heldout/).")
+    datasets = sorted({name for lab in labs for name in lab.datasets})
+    store = RawStore(raw_dir=os.environ.get(RAW_DIR_ENV) or None)
+    build_all(select(datasets), store, course.data, course.heldout, report=log)
+
+    for lab in labs:
+        released = release(course, lab.name)
+        _step(log, f"3. Release {lab.name}",
+              f"nbgrader generate_assignment wrote {released} (solutions and hidden tests "
+              "stripped), plus the students' data/ and the labs/ helpers.")
+
+        inbox, descriptions = _lms_zip(lab, course, folder)
+        report = collect(course, lab.name, inbox)
+        _step(log, f"4. Collect {lab.name}", f"from {inbox}, an LMS-style zip:")
+        for student in report.collected:
+            log(f"   {student:10s} {descriptions[student]}")
+
+        _step(log, f"5. Grade {lab.name}", "nbgrader autograde runs every notebook; then the "
+              "held-out evaluators score the saved predictions in a separate process.")
+        results = grade(course, lab.name, jobs=jobs, log=lambda line: log("   " + line))
+        log("")
+        log(score_table(lab, results))
+
+        pages = feedback(course, lab.name)
+        _step(log, f"6. Feedback {lab.name}",
+              f"{len(pages)} HTML pages in {course.feedback}/STUDENT/{lab.name}/ "
+              "(hidden tests show only their result).")
+
+    out = export(course, course.root / "grades.csv")
+    _step(log, "7. Export", f"{out}:")
+    log(out.read_text())
+    log(f"Done in {time.perf_counter() - started:.0f} s. Look around in {course.root}: "
+        "submitted/, autograded/, feedback/, grades.csv, gradebook.db.")
+    return 0
+
+
+def _scratch_course(folder: Path, labs: list[str]) -> Course:
+    if folder.exists():
+        if not (folder / MARKER).exists() and any(folder.iterdir()):
+            raise GradingError(f"{folder} exists and is not a demo course: choose another --dir")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text("made by `python -m autograder demo`; replaced on each run\n")
+    shutil.copy(REPO / NBGRADER_CONFIG, folder / NBGRADER_CONFIG)
+    for lab in labs:
+        shutil.copytree(REPO / "source" / lab, folder / "source" / lab)
+    return Course.at(folder)
+
+
+def _lms_zip(lab, course: Course, folder: Path) -> tuple[Path, dict[str, str]]:
+    """Sample submissions in a zip, named as an LMS download names them."""
+    samples = folder / "samples" / lab.name
+    descriptions = make_samples(lab, course.source / lab.name, course.release / lab.name, samples)
+    archive = folder / "inbox" / f"{lab.name}_submissions.zip"
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(samples.glob("*/*.ipynb")):
+            student = path.parent.name
+            zf.write(path, f"{lab.name}_{student}_attempt_2026-11-20-09-30-00_{path.name}")
+    return archive, descriptions
+
+
+def _step(log, title: str, text: str) -> None:
+    log(f"\n== {title}\n   {text}")

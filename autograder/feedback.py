@@ -1,0 +1,93 @@
+"""`feedback LAB`: per-student HTML feedback in which no hidden test source appears.
+
+nbgrader's `generate_feedback` renders the autograded notebooks; the
+`HideHiddenTests` preprocessor runs before the HTML export
+and replaces each hidden test region by a one-line note, and each error
+traceback by its exception name and message, since a traceback quotes the
+failing line of a hidden test.
+"""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+from autograder.course import Course, GradingError
+from autograder.grade import REPORT
+
+BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+# nbgrader's feedback pipeline with HideHiddenTests added; nbgrader_config.py uses it
+# too, and `feedback` passes it explicitly so that any nbgrader course gets it.
+PREPROCESSORS = ["nbgrader.preprocessors.GetGrades", "autograder.feedback.HideHiddenTests",
+                 "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    note = Unicode("# (hidden tests: their result is shown below)").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        kept, hiding = [], False
+        for line in cell.source.splitlines():
+            if BEGIN in line:
+                hiding = True
+                kept.append(line[: len(line) - len(line.lstrip())] + self.note)
+            elif END in line:
+                hiding = False
+            elif not hiding:
+                kept.append(line)
+        cell.source = "\n".join(kept)
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources
+
+
+def feedback(course: Course, lab_name: str, students: list[str] | None = None) -> list[Path]:
+    lab = course.lab(lab_name)
+    args = ["generate_feedback", lab.name, "--force",
+            *(f"--GenerateFeedback.preprocessors={p}" for p in PREPROCESSORS)]
+    if students and len(students) == 1:
+        args.append(f"--student={students[0]}")
+    run = course.nbgrader(*args)
+    if run.returncode != 0:
+        raise GradingError(f"nbgrader generate_feedback {lab.name} failed:\n{run.stdout[-3000:]}")
+    _ungraded_pages(course, lab.name, students)
+    pages = sorted(course.feedback.glob(f"*/{lab.name}/*.html"))
+    if students:
+        pages = [p for p in pages if p.parent.parent.name in students]
+    return pages
+
+
+def _ungraded_pages(course: Course, lab: str, students: list[str] | None) -> None:
+    """A page for each notebook nbgrader could not grade, with the reason and its 0 points."""
+    for report_path in sorted(course.autograded.glob(f"*/{lab}/{REPORT}")):
+        student = report_path.parent.parent.name
+        if students and student not in students:
+            continue
+        report = json.loads(report_path.read_text())
+        for notebook, reason in report["ungraded"].items():
+            _, max_score = report["scores"].get(notebook, (0, 0))
+            page = course.feedback / student / lab / f"{notebook}.html"
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text(UNGRADED_PAGE.format(
+                notebook=html.escape(notebook), lab=html.escape(lab),
+                student=html.escape(student), reason=html.escape(reason),
+                max_score=f"{max_score:g}"))
+
+
+UNGRADED_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{notebook} ({lab}): not graded</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 2em auto">
+<h1>{notebook}.ipynb ({lab})</h1>
+<p>Student: {student}</p>
+<p><strong>Score: 0 / {max_score}.</strong> Your notebook could not be graded:</p>
+<pre>{reason}</pre>
+<p>Check that the file opens in Jupyter and runs from top to bottom
+(Kernel &rarr; Restart &amp; Run All) before you submit it again.</p>
+</body></html>
+"""

@@ -1,0 +1,56 @@
+"""Small, consistent plots for the labs (matplotlib)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import MaxNLocator
+
+
+def learning_curves(history, metrics=("loss",), title: str = ""):
+    """Plot training and validation curves from a Keras `History` (or its `.history` dict)."""
+    logs = getattr(history, "history", history)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        epochs = np.arange(1, len(logs[metric]) + 1)
+        ax.plot(epochs, logs[metric], "o-", label="train")
+        if f"val_{metric}" in logs:
+            ax.plot(epochs, logs[f"val_{metric}"], "o-", label="validation")
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs, also for short runs
+        ax.set_ylabel(metric)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def precision_recall_curve(curves: dict, title: str = "Precision-recall (positive class)"):
+    """Plot several precision-recall curves: {label: (recall, precision)}."""
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for label, (recall, precision) in curves.items():
+        ax.plot(recall, precision, label=label)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(matrix, labels, title: str = "Confusion matrix"):
+    """Heat map of a square confusion matrix (rows: true, columns: predicted)."""
+    matrix = np.asarray(matrix)
+    side = max(3.0, 1 + 0.5 * len(labels))  # at least 3 inches, so that 2 x 2 matrices stay readable
+    fig, ax = plt.subplots(figsize=(side, side))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=90 if len(labels) > 4 else 0)
+    ax.set_yticks(range(len(labels)), labels)
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

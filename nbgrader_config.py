@@ -1,0 +1,41 @@
+"""nbgrader configuration of the course; the repository root is the course directory."""
+from pathlib import Path
+
+from autograder.course import COURSE_ID
+from autograder.feedback import PREPROCESSORS as FEEDBACK_PREPROCESSORS
+
+c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
+
+c.CourseDirectory.course_id = COURSE_ID
+c.CourseDirectory.root = str(Path(__file__).resolve().parent)
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"    # instructor-local, git-ignored
+c.CourseDirectory.autograded_directory = "autograded"  # instructor-local, git-ignored
+c.CourseDirectory.feedback_directory = "feedback"      # instructor-local, git-ignored
+# Generated data and helper copies in a released lab folder are not course files.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            "data", "labs", "predictions"]
+# The gradebook is gradebook.db here (git-ignored); the autograder passes its URL with
+# a lock timeout so that parallel graders wait for SQLite instead of failing.
+
+# Each cell of a submission gets this long before the notebook is stopped.
+c.Execute.timeout = 300
+c.Execute.interrupt_on_timeout = True
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# TensorFlow logs to stderr, and nbgrader scores a test cell with any stderr
+# output as failed: drop stderr output made only of TensorFlow/absl log lines and
+# Python warnings (Keras warns about deprecated arguments, for example).
+c.IgnorePattern.pattern = (
+    r"^(?:(?:[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\][^\n]*"         # TF C++ log line
+    r"|WARNING: All log messages before absl::InitializeLog\(\)[^\n]*"
+    r"|WARNING:absl:[^\n]*"                                        # absl (Python) log line
+    r"|\S[^\n]*:\d+: \w*Warning: [^\n]*(?:\n[ \t]+[^\n]*)?"        # warnings.warn + source line
+    r")(?:\n|$))+$")
+c.IgnorePattern.enabled = True
+
+# Feedback never shows hidden test source, only which tests passed and their points.
+c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS

@@ -1,0 +1,135 @@
+"""`autograder grade`, `feedback` and `export` on a tiny assignment: real nbgrader, real kernels."""
+import csv
+import subprocess
+import sys
+
+import pytest
+from conftest import copy_tiny_course
+
+from autograder import gradebook
+from autograder.collect import collect
+from autograder.export import export
+from autograder.feedback import feedback
+from autograder.grade import grade
+from autograder.sandbox import available as sandbox_unavailable
+
+GOOD = "def add(a, b):\n    return a + b"
+# Reads the instructor's source notebook (solutions, hidden tests) and runs its solution.
+CHEAT = ("import json\nsource = json.load(open('../../../source/ps0/tasks.ipynb'))\n"
+         "exec(''.join(source['cells'][1]['source']))")
+TF_LOG = ("import sys\nsys.stderr.write('I0000 00:00:1795314589.378212    1792 port.cc:153] "
+          "oneDNN custom operations are on.\\n')\nassert add(1, 2) == 3\n")
+
+pytestmark = pytest.mark.slow
+
+
+def scores(results):
+    return {r.student: r.total for r in results}
+
+
+def problems(results):
+    return {r.student: r.problems for r in results}
+
+
+@pytest.fixture(scope="module")
+def graded(tiny_course_template, tmp_path_factory):
+    """Nine submissions graded once for the whole module."""
+    tmp_path = tmp_path_factory.mktemp("graded")
+    tiny_course = copy_tiny_course(tiny_course_template, tmp_path / "course")
+    inbox = tmp_path / "inbox"
+    tiny_course.submit(inbox, "good", GOOD)
+    tiny_course.submit(inbox, "wrong", "def add(a, b):\n    return a - b")
+    tiny_course.submit(inbox, "untouched")
+    tiny_course.submit(inbox, "crash", "import os\nos._exit(3)")
+    tiny_course.submit(inbox, "loop", GOOD + "\nwhile True:\n    pass")
+    tiny_course.submit(inbox, "corrupt", raw='{"cells": [')
+    tiny_course.submit(inbox, "overwrite", "def add(a, b):\n    return 0", test="pass")
+    tiny_course.submit(inbox, "tflog", GOOD, test=TF_LOG)
+    tiny_course.submit(inbox, "cheat", CHEAT)
+    collect(tiny_course.course, "ps0", inbox)
+    results = grade(tiny_course.course, "ps0", jobs=2, time_limit_s=20, log=str)
+    return tiny_course, results
+
+
+def test_scores_and_reasons(graded):
+    _, results = graded
+    assert scores(results) == {"cheat": 0, "corrupt": 0, "crash": 0, "good": 2, "loop": 0,
+                               "overwrite": 0, "tflog": 2, "untouched": 0, "wrong": 0}
+    reasons = problems(results)
+    assert reasons["good"] == [] and reasons["tflog"] == []
+    assert reasons["corrupt"] == ["tasks: not a valid notebook (Notebook does not appear to be "
+                                  "JSON: '{\"cells\": [')"]
+    assert reasons["crash"] == ["tasks: nbgrader could not grade it: "
+                                "Kernel died while waiting for execute reply."]
+    assert reasons["loop"] == ["tasks: stopped after the time limit of 20 s"]
+    assert reasons["wrong"] == ["tasks: test_add raised AssertionError: add(1, 2) should be 3"]
+    assert reasons["untouched"] == ["tasks: test_add raised NotImplementedError"]
+
+
+def test_test_cells_are_restored_from_the_source(graded):
+    course, _ = graded
+    autograded = (course.root / "autograded" / "overwrite" / "ps0" / "tasks.ipynb").read_text()
+    assert "add(1, 2) should be 3" in autograded
+
+
+@pytest.mark.skipif(sandbox_unavailable() is not None, reason="no user namespaces here")
+def test_sandbox_hides_the_course_from_student_code(graded):
+    _, results = graded
+    assert "No such file or directory: '../../../source/ps0/tasks.ipynb'" in \
+        problems(results)["cheat"][0]
+
+
+def test_without_the_sandbox_the_same_cheat_works(tiny_course, tmp_path):
+    tiny_course.submit(tmp_path / "inbox", "cheat", CHEAT)
+    collect(tiny_course.course, "ps0", tmp_path / "inbox")
+    results = grade(tiny_course.course, "ps0", sandboxed=False, log=str)
+    assert scores(results) == {"cheat": 2}
+
+
+def test_regrading_is_idempotent_and_keeps_other_students(graded):
+    course, first = graded
+    again = grade(course.course, "ps0", students=["good", "wrong"], log=str)
+    assert scores(again) == {"good": 2, "wrong": 0}
+    assert gradebook.lab_scores(course.course, "ps0") == scores(first)
+
+
+def test_feedback_shows_results_but_no_hidden_test_source(graded):
+    course, _ = graded
+    pages = feedback(course.course, "ps0")
+    assert len(pages) == 9
+    corrupt = (course.root / "feedback" / "corrupt" / "ps0" / "tasks.html").read_text()
+    assert "Score: 0 / 2" in corrupt and "not a valid notebook" in corrupt
+    wrong = (course.root / "feedback" / "wrong" / "ps0" / "tasks.html").read_text()
+    assert "add(1, 2) should be 3" in wrong  # the visible test and its message
+    assert "hidden tests: their result is shown below" in wrong
+    for page in pages:
+        html = page.read_text()
+        assert "secret case" not in html and "add(-1, 1)" not in html, page
+
+
+def test_export_has_one_row_per_student(graded, tmp_path):
+    course, _ = graded
+    out = export(course.course, tmp_path / "grades.csv")
+    rows = list(csv.DictReader(out.open()))
+    assert [r["student"] for r in rows] == sorted(scores(graded[1]))
+    good = next(r for r in rows if r["student"] == "good")
+    assert good == {"student": "good", "ps0_score": "2", "ps0_percent": "100.0",
+                    "course_grade": "100.0"}
+
+
+def test_cli_grade_prints_the_table(graded):
+    course, _ = graded
+    run = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course.root),
+                          "grade", "ps0", "--student", "good", "--student", "wrong"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[-2].split()[:3] == ["good", "2/2", "2/2"]
+    assert lines[-1].split()[:3] == ["wrong", "0/2", "0/2"]
+
+
+def test_grading_unknown_student_or_unreleased_lab(graded):
+    from autograder.course import GradingError
+    course, _ = graded
+    with pytest.raises(GradingError, match="no collected submission of ps0 for: zed"):
+        grade(course.course, "ps0", students=["zed"], log=str)
