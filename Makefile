@@ -27,8 +27,9 @@ data: setup
 test: setup data
 	$(PY) -m pytest
 
+# The whole instructor workflow on sample submissions, in demo_course/.
 demo: setup data
-	$(PY) -m data_prep --summary
+	$(PY) -m autograder demo --dir demo_course
 
 clean:
 	rm -rf data autograder/heldout

@@ -54,7 +54,9 @@ LABS: dict[str, Lab] = {
             (HeldoutEvaluator("sentiment_nn", "heldout_sentiment", "sentiment", "accuracy",
                               Thresholds(zero_at=0.60, full_at=0.75)),
              HeldoutEvaluator("imbalanced_classes", "heldout_sms_spam", "sms_spam", "f1",
-                              Thresholds(zero_at=0.50, full_at=0.85))),
-            weight=1.0),
+                              Thresholds(zero_at=0.50, full_at=0.90))),
+            weight=1.0,
+            sample_unsolved=("build_logistic_regression", "build_ffn"),
+            sample_buggy=("majority_baseline", "most_confidently_wrong")),
     )
 }

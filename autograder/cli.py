@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from autograder.course import Course, GradingError
+from data_prep import DataPrepError
 
 
 def main(argv=None) -> int:
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return VERBS[args.verb](args)
-    except GradingError as err:
+    except (GradingError, DataPrepError) as err:
         print(f"autograder: error: {err}", file=sys.stderr)
         return 1
 

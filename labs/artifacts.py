@@ -1,19 +1,24 @@
 """The graded-artifact contract between a notebook and the autograder.
 
-A notebook saves its predictions for a dataset's unlabelled test inputs with
-`save_predictions`; after the notebook has run, the autograder loads them in
-a separate process (no student code runs there) with `load_predictions` and
-scores them against the held-out labels. Predictions are a plain `.npy`
-array (never pickled), one row per test item, in the order of
-`labs.data.load(dataset, "test")`.
+After the notebook has run, the autograder loads its artifacts in a separate
+process (no student code runs there) and scores them on held-out data:
+- predictions for a dataset's unlabelled test inputs (`save_predictions`): a
+  plain `.npy` array of class ids (never pickled), one per test item (for
+  sequence data, one per token, sentences concatenated), in the order of
+  `labs.data.load(dataset, "test")`;
+- a trained language model (`save_language_model`): a `.keras` file, loaded
+  with `safe_mode=True` (built-in layers only, no Lambda code), plus a JSON
+  file with its vocabulary and settings.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
 PREDICTIONS_DIR = "predictions"
+MODELS_DIR = "models"
 
 
 def predictions_path(name: str, folder: str | Path = ".") -> Path:
@@ -50,8 +55,50 @@ def load_predictions(path: str | Path, n_items: int, n_classes: int) -> np.ndarr
     try:
         array = np.load(path, allow_pickle=False)
     except FileNotFoundError:
-        raise FileNotFoundError(f"no predictions file at {path}: the notebook did not save them "
+        raise FileNotFoundError(f"no predictions file at {path} "
                                 "(did the cell calling save_predictions run?)") from None
     except (ValueError, OSError) as err:
         raise ValueError(f"{path} is not a readable .npy array ({err})") from None
     return check_predictions(array, n_items, n_classes)
+
+
+def model_paths(name: str, folder: str | Path = ".") -> tuple[Path, Path]:
+    """(the .keras file, the JSON settings file) of language model `name`."""
+    base = Path(folder) / MODELS_DIR
+    return base / f"{name}.keras", base / f"{name}.json"
+
+
+def save_language_model(name: str, model, vocabulary: list[str], folder: str | Path = ".",
+                        **settings) -> Path:
+    """Save a Keras model with its vocabulary (position = id) and settings (JSON values)."""
+    if len(set(vocabulary)) != len(vocabulary):
+        raise ValueError("the vocabulary has duplicate entries")
+    model_path, settings_path = model_paths(name, folder)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(model_path)
+    settings_path.write_text(json.dumps({"vocabulary": list(vocabulary), **settings}))
+    return model_path
+
+
+def load_language_model(name: str, folder: str | Path = "."):
+    """(model, settings) saved by `save_language_model`; only built-in layers load."""
+    import keras
+
+    model_path, settings_path = model_paths(name, folder)
+    for path in (model_path, settings_path):
+        if not path.is_file():
+            raise FileNotFoundError(f"no file at {path} (did the cell calling "
+                                    "save_language_model run?)")
+    try:
+        settings = json.loads(settings_path.read_text())
+        vocabulary = settings["vocabulary"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{settings_path} is not a settings file with a vocabulary ({err})") from None
+    try:
+        model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
+    except Exception as err:  # Keras raises many kinds for a bad or unsafe file
+        raise ValueError(f"{model_path} could not be loaded safely: {type(err).__name__}: "
+                         f"{str(err).splitlines()[0] if str(err) else ''}") from None
+    if not isinstance(vocabulary, list) or not vocabulary:
+        raise ValueError(f"{settings_path}: the vocabulary must be a non-empty list")
+    return model, settings
