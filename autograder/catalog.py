@@ -26,12 +26,17 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class HeldoutEvaluator:
-    """Scores a notebook's saved predictions against a dataset's held-out labels."""
+    """Scores a notebook's saved artifact on a dataset's held-out test split."""
     notebook: str           # notebook name, without .ipynb
     grade_id: str           # the notebook's grade cell whose score this sets
-    dataset: str            # data_prep dataset whose held-out test labels are used
+    dataset: str            # data_prep dataset whose held-out test split is used
     metric: str             # a key of autograder.heldout.METRICS
     thresholds: Thresholds
+    artifact: str = ""      # the artifact's name (labs.artifacts) if not the dataset's
+
+    @property
+    def artifact_name(self) -> str:
+        return self.artifact or self.dataset
 
 
 @dataclass(frozen=True)
@@ -42,8 +47,10 @@ class Lab:
     evaluators: tuple[HeldoutEvaluator, ...] = ()
     weight: float = 1.0                     # share of the course grade
     time_limit_s: int = 900                 # per notebook, the whole run
-    # The demo's sample submissions: solution cells (grade ids) that the
-    # "partial" student leaves unsolved and in which the "buggy" student's code raises.
+    # The demo's sample submissions (autograder.samples.KINDS): which ones, the
+    # solution cells (grade ids) that "partial" leaves unsolved, and those in
+    # which the "buggy" student's code raises.
+    samples: tuple[str, ...] = ("reference", "untouched", "partial", "buggy", "corrupt")
     sample_unsolved: tuple[str, ...] = ()
     sample_buggy: tuple[str, ...] = ()
 

@@ -92,12 +92,13 @@ def _grade(args) -> int:
 
 
 def _score_heldout(args) -> int:
+    from autograder import gradebook, sandbox
     from autograder.grade import score_heldout
-    from autograder import gradebook
     course = Course.at(args.course)
     lab = course.lab(args.lab)
+    sandboxed = sandbox.available() is None
     for student in args.student or course.students(lab.name):
-        problems = score_heldout(course, lab, student)
+        problems = score_heldout(course, lab, student, sandboxed=sandboxed)
         total = sum(s for s, _ in gradebook.notebook_scores(course, lab.name, student).values())
         print(f"{student}: {total:g} points" + "".join(f"\n  {p}" for p in problems))
     return 0

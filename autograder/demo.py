@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 MARKER = ".dl4nlp-demo"
 
 
-def run_demo(folder: Path, jobs: int = 2, log=print) -> int:
+def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print) -> int:
     started = time.perf_counter()
     labs = [lab for lab in LABS.values() if (REPO / "source" / lab.name).is_dir()]
     course = _scratch_course(folder, [lab.name for lab in labs])
@@ -40,7 +40,7 @@ def run_demo(folder: Path, jobs: int = 2, log=print) -> int:
     _step(log, "2. Datasets", "data_prep builds the students' files and the grader-only "
                               "held-out labels (autograder/heldout/).")
     datasets = sorted({name for lab in labs for name in lab.datasets})
-    store = RawStore(raw_dir=os.environ.get(RAW_DIR_ENV) or None)
+    store = RawStore(raw_dir=raw_dir or os.environ.get(RAW_DIR_ENV) or None)
     build_all(select(datasets), store, course.data, course.heldout, report=log)
 
     for lab in labs:

@@ -100,7 +100,7 @@ def grade_student(course: Course, lab: Lab, student: str, sandboxed: bool = Fals
                 result.problems.append(f"{notebook}: {errors[0]}{more}")
     for notebook in failed:
         gradebook.zero_notebook(course, lab.name, notebook, student)
-    result.problems += score_heldout(course, lab, student, skip=failed)
+    result.problems += score_heldout(course, lab, student, skip=failed, sandboxed=sandboxed)
     result.scores = gradebook.notebook_scores(course, lab.name, student)
     _save_report(autograded, result, {p.split(": ", 1)[0]: p.split(": ", 1)[1]
                                       for p in result.problems if p.split(": ", 1)[0] in failed})
@@ -148,15 +148,21 @@ def autograde_notebook(course: Course, lab: Lab, notebook: str, student: str,
     return None
 
 
+def _in_sandbox(command: list[str], course: Course, read_only=(), writable=()) -> list[str]:
+    """`command` run by `autograder.sandbox`: course and repository hidden but for these paths."""
+    args = [sys.executable, "-m", "autograder.sandbox", "--hide", str(course.root),
+            "--hide", str(REPO)]
+    args += [arg for path in (sys.prefix, *read_only) for arg in ("--read-only", str(path))]
+    args += [arg for path in writable for arg in ("--writable", str(path))]
+    return [*args, "--", *command]
+
+
 def _write_sandbox_kernel(folder: Path, course: Course, submission: Path) -> None:
     """A kernelspec that starts the Python kernel inside `autograder.sandbox`."""
     submission.mkdir(parents=True, exist_ok=True)
-    shown = [("--read-only", sys.prefix), ("--read-only", Path(labs.__file__).parent),
-             ("--read-only", course.data), ("--read-only", "{connection_file}"),
-             ("--writable", submission)]
-    argv = [sys.executable, "-m", "autograder.sandbox", "--hide", str(course.root),
-            "--hide", str(REPO), *(str(x) for pair in shown for x in pair), "--",
-            sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    argv = _in_sandbox([sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                       course, read_only=[Path(labs.__file__).parent, course.data,
+                                          "{connection_file}"], writable=[submission])
     spec = folder / "kernels" / SANDBOX_KERNEL
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps(
@@ -178,17 +184,24 @@ def cell_errors(path: Path) -> list[str]:
     return problems
 
 
-def score_heldout(course: Course, lab: Lab, student: str, skip=()) -> list[str]:
-    """Run the held-out evaluators in a separate process and store their scores."""
-    evaluators = [e for e in lab.evaluators]
-    if not evaluators:
+def score_heldout(course: Course, lab: Lab, student: str, skip=(), sandboxed: bool = False
+                  ) -> list[str]:
+    """Run the held-out evaluators in a separate process and store their scores.
+
+    In the sandbox, that process sees the held-out files and the submission
+    read-only, and nothing else of the course: a crafted model file gains nothing.
+    """
+    if not lab.evaluators:
         return []
     submission = course.autograded / student / lab.name
+    command = [sys.executable, "-I", "-m", "autograder.heldout", "--lab", lab.name,
+               "--submission", str(submission), "--heldout-dir", str(course.heldout)]
+    if sandboxed:
+        command = _in_sandbox(command, course, read_only=[
+            REPO / "autograder", Path(labs.__file__).parent, course.heldout, submission])
     with tempfile.TemporaryDirectory() as empty:
-        run = subprocess.run(
-            [sys.executable, "-I", "-m", "autograder.heldout", "--lab", lab.name,
-             "--submission", str(submission), "--heldout-dir", str(course.heldout)],
-            cwd=empty, capture_output=True, text=True, timeout=HELDOUT_TIMEOUT_S)
+        run = subprocess.run(command, cwd=empty, capture_output=True, text=True,
+                             timeout=HELDOUT_TIMEOUT_S)
     if run.returncode != 0:
         raise GradingError(f"held-out scoring failed for {student}:\n{run.stderr[-2000:]}")
     problems = []
@@ -220,7 +233,9 @@ def _remove_artifacts(lab: Lab, notebook: str, autograded: Path) -> None:
     """A new run must produce its own artifacts: stale ones from an earlier run go."""
     for evaluator in lab.evaluators:
         if evaluator.notebook == notebook:
-            artifacts.predictions_path(evaluator.dataset, autograded).unlink(missing_ok=True)
+            for path in (artifacts.predictions_path(evaluator.artifact_name, autograded),
+                         *artifacts.model_paths(evaluator.artifact_name, autograded)):
+                path.unlink(missing_ok=True)
 
 
 def _first_line(value) -> str:

@@ -1,10 +1,11 @@
 """Held-out scoring, run as its own process: `python -I -m autograder.heldout ...`.
 
-No student code runs here. The process reads the notebook's saved artifact
-(predictions as a plain .npy array, never unpickled) and the grader-only
-held-out labels, and prints one JSON result per evaluator. It is started with
-`-I` and in an empty working directory, so files a student leaves next to their
-notebook (a `numpy.py`, say) cannot shadow the modules imported here.
+No student code runs here. The process reads a notebook's saved artifact —
+predictions as a plain .npy array (never unpickled), or a language model
+loaded with Keras `safe_mode=True` (built-in layers only) — and the
+grader-only held-out data, and prints one JSON result per evaluator. It is
+started with `-I` in an empty working directory, so files a student leaves next
+to their notebook (a `numpy.py`, say) cannot shadow the modules imported here.
 """
 from __future__ import annotations
 
@@ -19,50 +20,116 @@ import numpy as np
 
 from autograder.catalog import LABS, HeldoutEvaluator
 from labs import artifacts, storage
+from labs.text import words
+
+UNKNOWN_WORD = "<unk>"
 
 
-def accuracy(predictions: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(predictions == labels)) if len(labels) else 0.0
-
-
-def f1(predictions: np.ndarray, labels: np.ndarray) -> float:
-    """F1 of the positive class (1)."""
-    tp = int(np.sum((predictions == 1) & (labels == 1)))
-    fp = int(np.sum((predictions == 1) & (labels == 0)))
-    fn = int(np.sum((predictions == 0) & (labels == 1)))
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
-METRICS = {"accuracy": accuracy, "f1": f1}
-
-
-def heldout_labels(heldout_dir: Path, dataset: str) -> tuple[np.ndarray, int]:
-    """The held-out test labels of `dataset` and its number of classes."""
+def heldout_test(heldout_dir: Path, dataset: str) -> tuple[dict, dict]:
+    """The held-out test group of `dataset` (flat arrays, as stored) and the file's attributes."""
     path = heldout_dir / f"{dataset}.h5"
     if not path.is_file():
         raise FileNotFoundError(f"held-out file {path} is missing: run `make data` "
                                 f"(python -m data_prep --only {dataset})")
     with h5py.File(path, "r") as f:
-        labels = f["test/label"][()]
-        attrs = storage.read_attrs(f.attrs)
-    return labels, len(attrs["label_names"])
+        group = f["test"]
+        columns = {key: (group[key].asstr()[()] if h5py.check_string_dtype(group[key].dtype)
+                         else group[key][()]) for key in group}
+        return columns, storage.read_attrs(f.attrs)
+
+
+# --- metrics on predicted class ids --------------------------------------------------
+
+def _predictions_and_labels(evaluator, submission, heldout_dir):
+    test, attrs = heldout_test(heldout_dir, evaluator.dataset)
+    labels = test["label"] if "label" in test else test["upos"]  # flat: one per token
+    n_classes = len(attrs.get("label_names") or attrs["tag_names"])
+    path = artifacts.predictions_path(evaluator.artifact_name, submission)
+    return artifacts.load_predictions(path, len(labels), n_classes), labels
+
+
+def accuracy(evaluator, submission, heldout_dir) -> tuple[float, str]:
+    predictions, labels = _predictions_and_labels(evaluator, submission, heldout_dir)
+    return float(np.mean(predictions == labels)), f"{len(labels)} test items"
+
+
+def f1(evaluator, submission, heldout_dir) -> tuple[float, str]:
+    """F1 of the positive class (1)."""
+    predictions, labels = _predictions_and_labels(evaluator, submission, heldout_dir)
+    tp = int(np.sum((predictions == 1) & (labels == 1)))
+    fp = int(np.sum((predictions == 1) & (labels == 0)))
+    fn = int(np.sum((predictions == 0) & (labels == 1)))
+    return (2 * tp / (2 * tp + fp + fn) if tp else 0.0), f"{len(labels)} test items"
+
+
+# --- metrics on language models --------------------------------------------------------
+
+def word_perplexity(evaluator, submission, heldout_dir) -> tuple[float, str]:
+    """Perplexity of every word t >= context of the held-out text, from the `context` before it."""
+    model, settings = artifacts.load_language_model(evaluator.artifact_name, submission)
+    vocabulary, context = settings["vocabulary"], _positive_int(settings, "context")
+    if UNKNOWN_WORD not in vocabulary:
+        raise ValueError(f"the vocabulary has no {UNKNOWN_WORD!r} entry")
+    index = {word: i for i, word in enumerate(vocabulary)}
+    text = heldout_test(heldout_dir, evaluator.dataset)[0]["text"]
+    ids = np.array([index.get(w, index[UNKNOWN_WORD]) for w in words(text)], dtype=np.int64)
+    windows = np.lib.stride_tricks.sliding_window_view(ids, context + 1)
+    probabilities = _predict(model, windows[:, :context], (len(windows), len(vocabulary)))
+    if not np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError("the model's outputs are not probabilities (end it with a softmax)")
+    chosen = probabilities[np.arange(len(windows)), windows[:, context]]
+    nll = -np.log(np.clip(chosen, 1e-12, None))
+    return float(np.exp(nll.mean())), f"{len(windows)} held-out words"
+
+
+def char_bits(evaluator, submission, heldout_dir) -> tuple[float, str]:
+    """Bits per character: consecutive windows of seq_len + 1 characters, inputs then targets."""
+    model, settings = artifacts.load_language_model(evaluator.artifact_name, submission)
+    vocabulary, seq_len = settings["vocabulary"], _positive_int(settings, "seq_len")
+    index = {char: i for i, char in enumerate(vocabulary)}  # unknown characters -> id 0
+    text = heldout_test(heldout_dir, evaluator.dataset)[0]["text"]
+    ids = np.array([index.get(c, 0) for c in text], dtype=np.int64)
+    n = len(ids) // (seq_len + 1)
+    windows = ids[: n * (seq_len + 1)].reshape(n, seq_len + 1)
+    logits = _predict(model, windows[:, :-1], (n, seq_len, len(vocabulary))).astype(np.float64)
+    log_probabilities = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+    targets = windows[:, 1:]
+    nll = -np.take_along_axis(log_probabilities, targets[..., None], axis=-1)
+    return float(nll.mean() / math.log(2)), f"{targets.size} held-out characters"
+
+
+def _predict(model, inputs: np.ndarray, shape: tuple) -> np.ndarray:
+    outputs = np.asarray(model.predict(inputs, batch_size=256, verbose=0))
+    if outputs.shape != shape:
+        raise ValueError(f"the model's output has shape {outputs.shape}, expected {shape}")
+    if not np.all(np.isfinite(outputs)):
+        raise ValueError("the model's output has NaN or infinite values")
+    return outputs
+
+
+def _positive_int(settings: dict, key: str) -> int:
+    value = settings.get(key)
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f"the model's settings need a positive integer {key!r}, got {value!r}")
+    return value
+
+
+METRICS = {"accuracy": accuracy, "f1": f1, "word_perplexity": word_perplexity,
+           "char_bits": char_bits}
 
 
 def evaluate(evaluator: HeldoutEvaluator, submission: Path, heldout_dir: Path) -> dict:
-    """Score one evaluator's artifact; never raises for a bad artifact, it scores 0."""
-    labels, n_classes = heldout_labels(heldout_dir, evaluator.dataset)
+    """Score one evaluator's artifact; a missing or bad artifact scores 0 with the reason."""
     result = {"notebook": evaluator.notebook, "grade_id": evaluator.grade_id,
               "metric": evaluator.metric, "value": None, "fraction": 0.0}
-    path = artifacts.predictions_path(evaluator.dataset, submission)
     try:
-        predictions = artifacts.load_predictions(path, len(labels), n_classes)
+        value, what = METRICS[evaluator.metric](evaluator, submission, heldout_dir)
     except (FileNotFoundError, ValueError) as err:
-        result["message"] = str(err).replace(str(submission) + "/", "")
+        result["message"] = str(err).replace(f"{submission}/", "")
         return result
-    value = METRICS[evaluator.metric](predictions, labels)
     fraction = evaluator.thresholds.fraction(value) if math.isfinite(value) else 0.0
     result.update(value=value, fraction=fraction, message=(
-        f"held-out {evaluator.metric} {value:.4f} on {len(labels)} test items "
+        f"held-out {evaluator.metric} {value:.4f} on {what} "
         f"(none at {evaluator.thresholds.zero_at}, full at {evaluator.thresholds.full_at}): "
         f"{100 * fraction:.0f}% of the points"))
     return result

@@ -54,18 +54,24 @@ def with_bug(solution: str) -> str:
     return SIMULATED_BUG + "\n" + solution
 
 
+KINDS: dict[str, tuple[str, Callable[[Lab, str, str], str | None] | None]] = {
+    "reference": ("the reference solution", lambda lab, gid, sol: sol),
+    "untouched": ("the release, unchanged", lambda lab, gid, sol: None),
+    "partial": ("solved but for {unsolved}",
+                lambda lab, gid, sol: None if gid in lab.sample_unsolved else sol),
+    "buggy": ("the reference, but {buggy} raise",
+              lambda lab, gid, sol: with_bug(sol) if gid in lab.sample_buggy else sol),
+    "corrupt": ("a file that is not valid JSON", None),
+}
+
+
 def make_samples(lab: Lab, source_dir: Path, release_dir: Path, out: Path) -> dict[str, str]:
     """Write one folder per sample student under `out`; returns {student: description}."""
-    kinds: dict[str, tuple[str, Callable[[str, str], str | None] | None]] = {
-        "reference": ("the reference solution", lambda gid, sol: sol),
-        "untouched": ("the release, unchanged", lambda gid, sol: None),
-        "partial": (f"solved except {', '.join(lab.sample_unsolved) or 'nothing'}",
-                    lambda gid, sol: None if gid in lab.sample_unsolved else sol),
-        "buggy": (f"reference, but {', '.join(lab.sample_buggy) or 'nothing'} raise(s)",
-                  lambda gid, sol: with_bug(sol) if gid in lab.sample_buggy else sol),
-        "corrupt": ("a file that is not valid JSON", None),
-    }
-    for student, (_, code_for) in kinds.items():
+    descriptions = {}
+    for student in lab.samples:
+        description, code_for = KINDS[student]
+        descriptions[student] = description.format(unsolved=", ".join(lab.sample_unsolved),
+                                                   buggy=", ".join(lab.sample_buggy))
         folder = out / student
         folder.mkdir(parents=True, exist_ok=True)
         for notebook in lab.notebooks:
@@ -76,5 +82,6 @@ def make_samples(lab: Lab, source_dir: Path, release_dir: Path, out: Path) -> di
                 path.write_text(text[: len(text) // 2])  # cut off mid-file
                 continue
             source_nb = nbformat.read(source_dir / f"{notebook}.ipynb", as_version=4)
-            nbformat.write(fill(source_nb, release_nb, code_for), path)
-    return {student: description for student, (description, _) in kinds.items()}
+            nbformat.write(fill(source_nb, release_nb,
+                                lambda gid, sol: code_for(lab, gid, sol)), path)
+    return descriptions

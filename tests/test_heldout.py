@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from autograder.catalog import LABS, HeldoutEvaluator, Thresholds
-from autograder.heldout import accuracy, evaluate, f1
+from autograder.heldout import evaluate
+import labs
 from labs import artifacts
 
 
@@ -23,12 +24,89 @@ def test_thresholds_for_lower_is_better():
     assert [perplexity.fraction(v) for v in (400, 200, 90)] == [0.0, 0.5, 1.0]
 
 
-def test_metrics():
-    labels = np.array([1, 1, 0, 0, 1])
-    predictions = np.array([1, 0, 0, 1, 1])
-    assert accuracy(predictions, labels) == pytest.approx(0.6)
-    assert f1(predictions, labels) == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
-    assert f1(np.zeros(5, int), labels) == 0.0
+@pytest.fixture
+def toy_heldout(tmp_path):
+    """Held-out files: labels (`toy`), per-token tags (`tags`), running text (`play`)."""
+    from data_prep.h5write import Ragged, write_h5
+    folder = tmp_path / "heldout"
+    write_h5(folder / "toy.h5", {"test": {"label": np.array([1, 1, 0, 0, 1])}},
+             {"label_names": ["no", "yes"]})
+    write_h5(folder / "tags.h5", {"test": {"upos": Ragged([np.array([0, 2]), np.array([1])])}},
+             {"tag_names": ["A", "B", "C"]})
+    write_h5(folder / "play.h5", {"test": {"text": "To be, or not to be: that is the question.\n" * 3}},
+             {})
+    return folder
+
+
+def test_prediction_metrics(toy_heldout, tmp_path):
+    submission = tmp_path / "alice"
+    artifacts.save_predictions("toy", [1, 0, 0, 1, 1], 5, 2, submission)
+    artifacts.save_predictions("tags", [0, 2, 2], 3, 3, submission)  # ragged tags, flat
+    score = lambda metric, dataset: evaluate(  # noqa: E731
+        HeldoutEvaluator("nb", "g", dataset, metric, Thresholds(0, 1)), submission, toy_heldout)
+    assert score("accuracy", "toy")["value"] == pytest.approx(0.6)
+    assert score("f1", "toy")["value"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
+    assert score("accuracy", "tags")["value"] == pytest.approx(2 / 3)
+    artifacts.save_predictions("toy", [0, 0, 0, 0, 0], 5, 2, submission)
+    assert score("f1", "toy")["value"] == 0.0
+
+
+def uniform_word_model(context, vocabulary_size):
+    import keras
+    inputs = keras.Input((context,), dtype="int32")
+    x = keras.layers.Flatten()(keras.layers.Embedding(vocabulary_size, 4)(inputs))
+    outputs = keras.layers.Dense(vocabulary_size, activation="softmax", kernel_initializer="zeros")(x)
+    return keras.Model(inputs, outputs)
+
+
+def uniform_char_model(vocabulary_size):
+    import keras
+    inputs = keras.Input((None,), dtype="int32")
+    x = keras.layers.Embedding(vocabulary_size, 4)(inputs)
+    return keras.Model(inputs, keras.layers.Dense(vocabulary_size, kernel_initializer="zeros")(x))
+
+
+@pytest.mark.slow
+def test_language_model_metrics_of_uniform_models(toy_heldout, tmp_path):
+    """A model that spreads probability evenly has perplexity V and log2(V) bits per symbol."""
+    import math
+    labs.seed_everything(0)  # quiet TensorFlow start-up
+    submission = tmp_path / "alice"
+    vocabulary = ["<unk>", "to", "be", ",", "or", "not"]
+    artifacts.save_language_model("nnlm", uniform_word_model(2, 6), vocabulary, submission,
+                                  context=2)
+    chars = ["\u0000", *sorted(set("to be or not"))]
+    artifacts.save_language_model("char_lm", uniform_char_model(len(chars)), chars, submission,
+                                  seq_len=8)
+    word = evaluate(HeldoutEvaluator("nb", "g", "play", "word_perplexity", Thresholds(10, 5),
+                                     artifact="nnlm"), submission, toy_heldout)
+    char = evaluate(HeldoutEvaluator("nb", "g", "play", "char_bits", Thresholds(4, 2),
+                                     artifact="char_lm"), submission, toy_heldout)
+    assert word["value"] == pytest.approx(6, rel=1e-4) and word["fraction"] == pytest.approx(0.8)
+    assert char["value"] == pytest.approx(math.log2(len(chars)), rel=1e-4)
+
+
+@pytest.mark.slow
+def test_unsafe_or_malformed_models_score_zero_with_a_reason(toy_heldout, tmp_path):
+    labs.seed_everything(0)
+    import keras
+    submission = tmp_path / "mallory"
+    inputs = keras.Input((2,))
+    lambda_model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    artifacts.save_language_model("nnlm", lambda_model, ["<unk>", "to"], submission, context=2)
+    evaluator = HeldoutEvaluator("nb", "g", "play", "word_perplexity", Thresholds(10, 5),
+                                 artifact="nnlm")
+    result = evaluate(evaluator, submission, toy_heldout)
+    assert result["fraction"] == 0 and "could not be loaded safely" in result["message"]
+    artifacts.save_language_model("nnlm", uniform_word_model(2, 3), ["to", "be", "or"],
+                                  submission, context=2)
+    assert "no '<unk>' entry" in evaluate(evaluator, submission, toy_heldout)["message"]
+    artifacts.save_language_model("nnlm", uniform_word_model(2, 3), ["<unk>", "to", "be"],
+                                  submission, context=0)
+    assert "positive integer 'context'" in evaluate(evaluator, submission, toy_heldout)["message"]
+    artifacts.save_language_model("nnlm", uniform_word_model(2, 4), ["<unk>", "to", "be"],
+                                  submission, context=2)
+    assert "output has shape" in evaluate(evaluator, submission, toy_heldout)["message"]
 
 
 def test_save_and_load_predictions(tmp_path):

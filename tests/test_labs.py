@@ -1,0 +1,169 @@
+"""Every lab end to end: the demo's scratch course (data, release, five sample submissions
+per lab, collect, grade, feedback, export) is built once per session and examined here."""
+import html
+import re
+import shutil
+from pathlib import Path
+
+import h5py
+import nbformat
+import pytest
+
+from autograder import gradebook
+from autograder.catalog import LABS
+from autograder.course import Course
+from autograder.demo import run_demo
+from autograder.grade import score_heldout
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[1]
+# The sample submissions' scores, from the catalog's sample settings:
+EXPECTED = {
+    # partial leaves both model builders unsolved, so no model is trained and no
+    # predictions are saved (-10 -10 -15); buggy raises in majority_baseline (-5)
+    # and most_confidently_wrong (-5).
+    "lab1": {"reference": 100, "untouched": 0, "partial": 65, "buggy": 90, "corrupt": 0},
+}
+LAB_NAMES = [name for name in EXPECTED if (REPO / "source" / name).is_dir()]
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory, raw_dir):
+    folder = tmp_path_factory.mktemp("demo") / "course"
+    lines = []
+    assert run_demo(folder, jobs=2, raw_dir=raw_dir, log=lines.append) == 0
+    return Course.at(folder), "\n".join(lines)
+
+
+def notebooks(lab):
+    return [(lab, notebook) for notebook in LABS[lab].notebooks]
+
+
+ALL_NOTEBOOKS = [pair for lab in LAB_NAMES for pair in notebooks(lab)]
+
+
+@pytest.mark.parametrize("lab", LAB_NAMES)
+def test_sample_scores(demo, lab):
+    course, _ = demo
+    scores = gradebook.lab_scores(course, lab)
+    assert {student: scores[student] for student in EXPECTED[lab]} == EXPECTED[lab]
+
+
+@pytest.mark.parametrize("lab", LAB_NAMES)
+def test_untouched_release_scores_zero_on_every_graded_cell(demo, lab):
+    course, _ = demo
+    with gradebook.opened(course) as gb:
+        grades = [g for nb in gb.find_submission(lab, "untouched").notebooks for g in nb.grades]
+        assert grades and all(g.score == 0 for g in grades)
+
+
+@pytest.mark.parametrize("lab", LAB_NAMES)
+def test_reference_gets_full_held_out_scores(demo, lab):
+    course, _ = demo
+    with gradebook.opened(course) as gb:
+        for evaluator in LABS[lab].evaluators:
+            grade = gb.find_grade(evaluator.grade_id, evaluator.notebook, lab, "reference")
+            assert grade.score == grade.max_score > 0
+
+
+def test_problems_are_reported(demo):
+    _, output = demo
+    rows = {line.split()[0]: line for line in output.splitlines()
+            if line.split()[:1] and line.split()[0] in EXPECTED["lab1"]}
+    assert rows["reference"].rstrip().endswith("-")
+    assert "not a valid notebook" in rows["corrupt"]
+    assert "simulated student bug" in rows["buggy"]
+    assert "no predictions file" in output  # partial's held-out result
+
+
+@pytest.mark.parametrize("lab", ["lab1"])  # the other labs run the same code path
+def test_plain_nbgrader_autograde_then_heldout_step(demo, lab):
+    """The held-out step also works after a plain `nbgrader autograde` (no sandbox)."""
+    course, _ = demo
+    shutil.copytree(course.submitted / "reference", course.submitted / "plain_reference",
+                    dirs_exist_ok=True)
+    run = course.nbgrader("autograde", lab, "--student=plain_reference",
+                          env={"DL4NLP_DATA_DIR": str(course.data)})
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert score_heldout(course, LABS[lab], "plain_reference") == []
+    scores = gradebook.notebook_scores(course, lab, "plain_reference")
+    assert sum(s for s, _ in scores.values()) == 100
+
+
+def volatile_free(nb):
+    for cell in nb.cells:
+        cell.pop("execution_count", None)
+        cell.pop("outputs", None)
+        cell.pop("id", None)
+    return nb
+
+
+@pytest.mark.parametrize("lab, notebook", ALL_NOTEBOOKS)
+def test_committed_release_is_in_sync_with_source(demo, lab, notebook):
+    course, _ = demo
+    fresh = nbformat.read(course.release / lab / f"{notebook}.ipynb", as_version=4)
+    committed = nbformat.read(REPO / "release" / lab / f"{notebook}.ipynb", as_version=4)
+    assert volatile_free(fresh) == volatile_free(committed), \
+        f"release/{lab} is stale: run `python -m autograder release {lab}` and commit it"
+
+
+def secret_lines(notebook_path, marker):
+    """Lines (over 25 characters) between `### BEGIN <marker>` and `### END <marker>`."""
+    lines = []
+    for cell in nbformat.read(notebook_path, 4).cells:
+        for block in cell.source.split(f"### BEGIN {marker}")[1:]:
+            lines += [line.strip() for line in block.split(f"### END {marker}")[0].splitlines()
+                      if len(line.strip()) > 25]
+    return lines
+
+
+@pytest.mark.parametrize("lab, notebook", ALL_NOTEBOOKS)
+def test_release_has_no_solutions_or_hidden_tests(lab, notebook):
+    source = REPO / "source" / lab / f"{notebook}.ipynb"
+    released = nbformat.read(REPO / "release" / lab / f"{notebook}.ipynb", 4)
+    text = "\n".join(cell.source for cell in released.cells)
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    secrets = secret_lines(source, "SOLUTION") + secret_lines(source, "HIDDEN TESTS")
+    assert secrets and not [line for line in secrets if line in text]
+
+
+@pytest.mark.parametrize("lab", LAB_NAMES)
+def test_released_data_holds_no_held_out_labels(demo, lab):
+    course, _ = demo
+    files = sorted((course.release / lab / "data").glob("*.h5"))
+    assert [f.stem for f in files] == sorted(LABS[lab].datasets)
+    for path in files:
+        with h5py.File(path) as f:
+            assert not f.attrs.get("heldout", False)
+            assert "test" not in f or not {"label", "upos"} & set(f["test"])
+
+
+@pytest.mark.parametrize("lab", LAB_NAMES)
+def test_feedback_never_shows_hidden_test_source(demo, lab):
+    course, _ = demo
+    hidden = [line for notebook in LABS[lab].notebooks
+              for line in secret_lines(course.source / lab / f"{notebook}.ipynb", "HIDDEN TESTS")]
+    assert hidden
+    pages = sorted(course.feedback.glob(f"*/{lab}/*.html"))
+    assert len(pages) == len(LABS[lab].notebooks) * len(EXPECTED[lab])
+    for page in pages:
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, (page, leaked[:3])
+
+
+def test_export_rows(demo):
+    course, _ = demo
+    lines = (course.root / "grades.csv").read_text().splitlines()
+    assert lines[0] == "student," + ",".join(f"{lab}_{k}" for lab in LAB_NAMES
+                                             for k in ("score", "percent")) + ",course_grade"
+    full = ",".join(["100", "100.0"] * len(LAB_NAMES))
+    assert f"reference,{full},100.0" in lines
+
+
+def test_make_demo_output_explains_each_step(demo):
+    _, output = demo
+    for step in ("1. A scratch course", "2. Datasets", "6. Feedback", "7. Export",
+                 *(f"{n}. {verb} {lab}" for lab in LAB_NAMES
+                   for n, verb in ((3, "Release"), (4, "Collect"), (5, "Grade")))):
+        assert step in output
