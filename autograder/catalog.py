@@ -65,5 +65,14 @@ LABS: dict[str, Lab] = {
             weight=1.0,
             sample_unsolved=("build_logistic_regression", "build_ffn"),
             sample_buggy=("majority_baseline", "most_confidently_wrong")),
+        Lab("lab2", ("nn_language_model", "rnn_language_model"), ("shakespeare",),
+            (HeldoutEvaluator("nn_language_model", "heldout_nnlm", "shakespeare",
+                              "word_perplexity", Thresholds(zero_at=250, full_at=110),
+                              artifact="nnlm"),
+             HeldoutEvaluator("rnn_language_model", "heldout_char_lm", "shakespeare",
+                              "char_bits", Thresholds(zero_at=4.8, full_at=2.65),
+                              artifact="char_lm")),
+            samples=("reference", "untouched", "partial"),
+            sample_unsolved=("ngram_probabilities", "gradient_norms_per_step")),
     )
 }

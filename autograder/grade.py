@@ -83,7 +83,7 @@ def grade_student(course: Course, lab: Lab, student: str, sandboxed: bool = Fals
     submitted = course.submitted / student / lab.name
     autograded = course.autograded / student / lab.name
     gradebook.ensure_submission(course, lab.name, student)
-    failed = set()
+    failed: dict[str, str] = {}  # notebook -> why nbgrader could not grade it
     for notebook in lab.notebooks:
         problem = check_notebook(submitted / f"{notebook}.ipynb")
         if problem is None:
@@ -92,7 +92,7 @@ def grade_student(course: Course, lab: Lab, student: str, sandboxed: bool = Fals
         if problem is not None:
             result.problems.append(f"{notebook}: {problem}")
             if problem != "not submitted":  # nbgrader itself zeroes missing notebooks
-                failed.add(notebook)
+                failed[notebook] = problem
         else:
             errors = cell_errors(autograded / f"{notebook}.ipynb")
             if errors:
@@ -102,8 +102,7 @@ def grade_student(course: Course, lab: Lab, student: str, sandboxed: bool = Fals
         gradebook.zero_notebook(course, lab.name, notebook, student)
     result.problems += score_heldout(course, lab, student, skip=failed, sandboxed=sandboxed)
     result.scores = gradebook.notebook_scores(course, lab.name, student)
-    _save_report(autograded, result, {p.split(": ", 1)[0]: p.split(": ", 1)[1]
-                                      for p in result.problems if p.split(": ", 1)[0] in failed})
+    _save_report(autograded, result, failed)
     return result
 
 
@@ -121,9 +120,7 @@ def check_notebook(path: Path) -> str | None:
         return "not submitted"
     try:
         nbformat.validate(nbformat.read(path, as_version=4))
-    except (ValueError, UnicodeDecodeError) as err:  # JSON errors are ValueErrors
-        return f"not a valid notebook ({_first_line(err)})"
-    except nbformat.ValidationError as err:
+    except (ValueError, UnicodeDecodeError, nbformat.ValidationError) as err:  # JSON errors: ValueError
         return f"not a valid notebook ({_first_line(err)})"
     return None
 
@@ -195,17 +192,24 @@ def score_heldout(course: Course, lab: Lab, student: str, skip=(), sandboxed: bo
         return []
     submission = course.autograded / student / lab.name
     command = [sys.executable, "-I", "-m", "autograder.heldout", "--lab", lab.name,
-               "--submission", str(submission), "--heldout-dir", str(course.heldout)]
+               "--submission", str(submission), "--heldout-dir", str(course.heldout),
+               "--data-dir", str(course.data)]
     if sandboxed:
         command = _in_sandbox(command, course, read_only=[
-            REPO / "autograder", Path(labs.__file__).parent, course.heldout, submission])
+            REPO / "autograder", Path(labs.__file__).parent, course.heldout, course.data,
+            submission])
     with tempfile.TemporaryDirectory() as empty:
         run = subprocess.run(command, cwd=empty, capture_output=True, text=True,
                              timeout=HELDOUT_TIMEOUT_S)
-    if run.returncode != 0:
-        raise GradingError(f"held-out scoring failed for {student}:\n{run.stderr[-2000:]}")
+    if run.returncode == 0:
+        items = json.loads(run.stdout)
+    else:  # the scorer itself failed (a model that exhausts memory, say): zero, with the reason
+        lines = run.stderr.strip().splitlines()
+        reason = f"held-out scoring failed: {lines[-1] if lines else f'exit status {run.returncode}'}"
+        items = [{"notebook": e.notebook, "grade_id": e.grade_id, "value": None, "fraction": 0.0,
+                  "message": reason} for e in lab.evaluators]
     problems = []
-    for item in json.loads(run.stdout):
+    for item in items:
         if item["notebook"] in skip:
             item["fraction"], item["message"] = 0.0, "notebook could not be graded"
         score, max_score = gradebook.set_cell_score(course, lab.name, item["notebook"],

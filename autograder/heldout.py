@@ -13,16 +13,19 @@ import argparse
 import json
 import math
 import sys
+from collections import Counter
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 from autograder.catalog import LABS, HeldoutEvaluator
-from labs import artifacts, storage
+from labs import artifacts, data, storage
 from labs.text import words
 
 UNKNOWN_WORD = "<unk>"
+REQUIRED_WORDS = 2000        # a word model's vocabulary must hold these most frequent words
+REQUIRED_CHAR_COUNT = 10     # a character model's, every character seen this often
 
 
 def heldout_test(heldout_dir: Path, dataset: str) -> tuple[dict, dict]:
@@ -48,12 +51,12 @@ def _predictions_and_labels(evaluator, submission, heldout_dir):
     return artifacts.load_predictions(path, len(labels), n_classes), labels
 
 
-def accuracy(evaluator, submission, heldout_dir) -> tuple[float, str]:
+def accuracy(evaluator, submission, heldout_dir, data_dir) -> tuple[float, str]:
     predictions, labels = _predictions_and_labels(evaluator, submission, heldout_dir)
     return float(np.mean(predictions == labels)), f"{len(labels)} test items"
 
 
-def f1(evaluator, submission, heldout_dir) -> tuple[float, str]:
+def f1(evaluator, submission, heldout_dir, data_dir) -> tuple[float, str]:
     """F1 of the positive class (1)."""
     predictions, labels = _predictions_and_labels(evaluator, submission, heldout_dir)
     tp = int(np.sum((predictions == 1) & (labels == 1)))
@@ -64,12 +67,16 @@ def f1(evaluator, submission, heldout_dir) -> tuple[float, str]:
 
 # --- metrics on language models --------------------------------------------------------
 
-def word_perplexity(evaluator, submission, heldout_dir) -> tuple[float, str]:
+def word_perplexity(evaluator, submission, heldout_dir, data_dir) -> tuple[float, str]:
     """Perplexity of every word t >= context of the held-out text, from the `context` before it."""
     model, settings = artifacts.load_language_model(evaluator.artifact_name, submission)
     vocabulary, context = settings["vocabulary"], _positive_int(settings, "context")
     if UNKNOWN_WORD not in vocabulary:
         raise ValueError(f"the vocabulary has no {UNKNOWN_WORD!r} entry")
+    # Folding words into <unk> would make perplexity look low: the common words must be there.
+    train = words(data.load(evaluator.dataset, "train", data_dir)["text"])
+    _require_covered(vocabulary, [w for w, _ in Counter(train).most_common(REQUIRED_WORDS)],
+                     f"of the {REQUIRED_WORDS:,} most frequent training words")
     index = {word: i for i, word in enumerate(vocabulary)}
     text = heldout_test(heldout_dir, evaluator.dataset)[0]["text"]
     ids = np.array([index.get(w, index[UNKNOWN_WORD]) for w in words(text)], dtype=np.int64)
@@ -82,10 +89,13 @@ def word_perplexity(evaluator, submission, heldout_dir) -> tuple[float, str]:
     return float(np.exp(nll.mean())), f"{len(windows)} held-out words"
 
 
-def char_bits(evaluator, submission, heldout_dir) -> tuple[float, str]:
+def char_bits(evaluator, submission, heldout_dir, data_dir) -> tuple[float, str]:
     """Bits per character: consecutive windows of seq_len + 1 characters, inputs then targets."""
     model, settings = artifacts.load_language_model(evaluator.artifact_name, submission)
     vocabulary, seq_len = settings["vocabulary"], _positive_int(settings, "seq_len")
+    counts = Counter(data.load(evaluator.dataset, "train", data_dir)["text"])
+    _require_covered(vocabulary, [c for c, n in counts.items() if n >= REQUIRED_CHAR_COUNT],
+                     f"of the characters seen {REQUIRED_CHAR_COUNT}+ times in training")
     index = {char: i for i, char in enumerate(vocabulary)}  # unknown characters -> id 0
     text = heldout_test(heldout_dir, evaluator.dataset)[0]["text"]
     ids = np.array([index.get(c, 0) for c in text], dtype=np.int64)
@@ -107,6 +117,13 @@ def _predict(model, inputs: np.ndarray, shape: tuple) -> np.ndarray:
     return outputs
 
 
+def _require_covered(vocabulary: list[str], required: list[str], what: str) -> None:
+    missing = [item for item in required if item not in set(vocabulary)]
+    if missing:
+        raise ValueError(f"the vocabulary lacks {len(missing)} {what} "
+                         f"(e.g. {', '.join(map(repr, missing[:3]))}): keep the course's vocabulary")
+
+
 def _positive_int(settings: dict, key: str) -> int:
     value = settings.get(key)
     if not isinstance(value, int) or value < 1:
@@ -118,12 +135,13 @@ METRICS = {"accuracy": accuracy, "f1": f1, "word_perplexity": word_perplexity,
            "char_bits": char_bits}
 
 
-def evaluate(evaluator: HeldoutEvaluator, submission: Path, heldout_dir: Path) -> dict:
+def evaluate(evaluator: HeldoutEvaluator, submission: Path, heldout_dir: Path,
+             data_dir: Path | None = None) -> dict:
     """Score one evaluator's artifact; a missing or bad artifact scores 0 with the reason."""
     result = {"notebook": evaluator.notebook, "grade_id": evaluator.grade_id,
               "metric": evaluator.metric, "value": None, "fraction": 0.0}
     try:
-        value, what = METRICS[evaluator.metric](evaluator, submission, heldout_dir)
+        value, what = METRICS[evaluator.metric](evaluator, submission, heldout_dir, data_dir)
     except (FileNotFoundError, ValueError) as err:
         result["message"] = str(err).replace(f"{submission}/", "")
         return result
@@ -141,11 +159,12 @@ def main(argv=None) -> int:
     parser.add_argument("--submission", type=Path, required=True,
                         help="the autograded folder of one student's lab")
     parser.add_argument("--heldout-dir", type=Path, required=True)
+    parser.add_argument("--data-dir", type=Path, required=True, help="the students' dataset files")
     parser.add_argument("--notebook", action="append", help="only these notebooks' evaluators")
     args = parser.parse_args(argv)
     evaluators = [e for e in LABS[args.lab].evaluators
                   if not args.notebook or e.notebook in args.notebook]
-    results = [evaluate(e, args.submission, args.heldout_dir) for e in evaluators]
+    results = [evaluate(e, args.submission, args.heldout_dir, args.data_dir) for e in evaluators]
     json.dump(results, sys.stdout)
     return 0
 

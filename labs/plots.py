@@ -54,3 +54,61 @@ def confusion_matrix(matrix, labels, title: str = "Confusion matrix"):
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def lines(curves: dict, xlabel: str, ylabel: str, title: str = "", logy: bool = False):
+    """Plot several named 1-D series against their index: {label: values}; `logy` for a log scale."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for label, values in curves.items():
+        ax.plot(np.arange(len(values)), np.asarray(values, dtype=float), label=label)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def histogram(values, bins=30, title: str = "", xlabel: str = "", marks: dict | None = None):
+    """Histogram of `values`, with labelled vertical lines at `marks` ({label: x})."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(np.asarray(values), bins=bins, color="tab:blue", alpha=0.8)
+    for (label, x), color in zip((marks or {}).items(), ("tab:red", "tab:orange", "tab:green", "tab:purple")):
+        ax.axvline(x, color=color, linestyle="--", label=label)
+    if marks:
+        ax.legend()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def bar_chart(labels, values, title: str = "", ylabel: str = ""):
+    """Vertical bars, one per label, in the order given."""
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * len(labels) + 1), 3.5))
+    ax.bar(range(len(labels)), np.asarray(values), color="tab:blue")
+    ax.set_xticks(range(len(labels)), labels, rotation=90 if len(labels) > 6 else 0)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def scores_by_size(sizes, scores: dict, title: str = "", xlabel: str = "training examples",
+                   ylabel: str = "accuracy"):
+    """Learning curves over training-set sizes: {label: one score per size}, log-scaled x axis."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for label, values in scores.items():
+        ax.plot(sizes, values, "o-", label=label)
+    ax.set_xscale("log")
+    ax.set_xticks(list(sizes), [f"{size:,}" for size in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -24,6 +24,10 @@ def test_thresholds_for_lower_is_better():
     assert [perplexity.fraction(v) for v in (400, 200, 90)] == [0.0, 0.5, 1.0]
 
 
+def score(evaluator, submission, heldout):
+    return evaluate(evaluator, submission, heldout, heldout.parent / "data")
+
+
 @pytest.fixture
 def toy_heldout(tmp_path):
     """Held-out files: labels (`toy`), per-token tags (`tags`), running text (`play`)."""
@@ -35,6 +39,7 @@ def toy_heldout(tmp_path):
              {"tag_names": ["A", "B", "C"]})
     write_h5(folder / "play.h5", {"test": {"text": "To be, or not to be: that is the question.\n" * 3}},
              {})
+    write_h5(tmp_path / "data" / "play.h5", {"train": {"text": "to be or not to be\n" * 20}}, {})
     return folder
 
 
@@ -42,13 +47,14 @@ def test_prediction_metrics(toy_heldout, tmp_path):
     submission = tmp_path / "alice"
     artifacts.save_predictions("toy", [1, 0, 0, 1, 1], 5, 2, submission)
     artifacts.save_predictions("tags", [0, 2, 2], 3, 3, submission)  # ragged tags, flat
-    score = lambda metric, dataset: evaluate(  # noqa: E731
-        HeldoutEvaluator("nb", "g", dataset, metric, Thresholds(0, 1)), submission, toy_heldout)
-    assert score("accuracy", "toy")["value"] == pytest.approx(0.6)
-    assert score("f1", "toy")["value"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
-    assert score("accuracy", "tags")["value"] == pytest.approx(2 / 3)
+    def value(metric, dataset):
+        evaluator = HeldoutEvaluator("nb", "g", dataset, metric, Thresholds(0, 1))
+        return score(evaluator, submission, toy_heldout)["value"]
+    assert value("accuracy", "toy") == pytest.approx(0.6)
+    assert value("f1", "toy") == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
+    assert value("accuracy", "tags") == pytest.approx(2 / 3)
     artifacts.save_predictions("toy", [0, 0, 0, 0, 0], 5, 2, submission)
-    assert score("f1", "toy")["value"] == 0.0
+    assert value("f1", "toy") == 0.0
 
 
 def uniform_word_model(context, vocabulary_size):
@@ -75,13 +81,13 @@ def test_language_model_metrics_of_uniform_models(toy_heldout, tmp_path):
     vocabulary = ["<unk>", "to", "be", ",", "or", "not"]
     artifacts.save_language_model("nnlm", uniform_word_model(2, 6), vocabulary, submission,
                                   context=2)
-    chars = ["\u0000", *sorted(set("to be or not"))]
+    chars = ["\u0000", *sorted(set("to be or not\n"))]
     artifacts.save_language_model("char_lm", uniform_char_model(len(chars)), chars, submission,
                                   seq_len=8)
-    word = evaluate(HeldoutEvaluator("nb", "g", "play", "word_perplexity", Thresholds(10, 5),
-                                     artifact="nnlm"), submission, toy_heldout)
-    char = evaluate(HeldoutEvaluator("nb", "g", "play", "char_bits", Thresholds(4, 2),
-                                     artifact="char_lm"), submission, toy_heldout)
+    word = score(HeldoutEvaluator("nb", "g", "play", "word_perplexity", Thresholds(10, 5),
+                                  artifact="nnlm"), submission, toy_heldout)
+    char = score(HeldoutEvaluator("nb", "g", "play", "char_bits", Thresholds(4, 2),
+                                  artifact="char_lm"), submission, toy_heldout)
     assert word["value"] == pytest.approx(6, rel=1e-4) and word["fraction"] == pytest.approx(0.8)
     assert char["value"] == pytest.approx(math.log2(len(chars)), rel=1e-4)
 
@@ -96,17 +102,22 @@ def test_unsafe_or_malformed_models_score_zero_with_a_reason(toy_heldout, tmp_pa
     artifacts.save_language_model("nnlm", lambda_model, ["<unk>", "to"], submission, context=2)
     evaluator = HeldoutEvaluator("nb", "g", "play", "word_perplexity", Thresholds(10, 5),
                                  artifact="nnlm")
-    result = evaluate(evaluator, submission, toy_heldout)
+    result = score(evaluator, submission, toy_heldout)
     assert result["fraction"] == 0 and "could not be loaded safely" in result["message"]
     artifacts.save_language_model("nnlm", uniform_word_model(2, 3), ["to", "be", "or"],
                                   submission, context=2)
-    assert "no '<unk>' entry" in evaluate(evaluator, submission, toy_heldout)["message"]
+    assert "no '<unk>' entry" in score(evaluator, submission, toy_heldout)["message"]
     artifacts.save_language_model("nnlm", uniform_word_model(2, 3), ["<unk>", "to", "be"],
                                   submission, context=0)
-    assert "positive integer 'context'" in evaluate(evaluator, submission, toy_heldout)["message"]
-    artifacts.save_language_model("nnlm", uniform_word_model(2, 4), ["<unk>", "to", "be"],
-                                  submission, context=2)
-    assert "output has shape" in evaluate(evaluator, submission, toy_heldout)["message"]
+    assert "positive integer 'context'" in score(evaluator, submission, toy_heldout)["message"]
+    vocabulary = ["<unk>", "to", "be", "or", "not"]
+    artifacts.save_language_model("nnlm", uniform_word_model(2, 6), vocabulary, submission, context=2)
+    assert "output has shape" in score(evaluator, submission, toy_heldout)["message"]
+    # Folding common words into <unk> would lower perplexity: such a vocabulary is refused.
+    artifacts.save_language_model("nnlm", uniform_word_model(2, 2), ["<unk>", "to"], submission,
+                                  context=2)
+    message = score(evaluator, submission, toy_heldout)["message"]
+    assert "lacks 3 of the 2,000 most frequent training words" in message
 
 
 def test_save_and_load_predictions(tmp_path):
@@ -154,7 +165,7 @@ def test_scorer_runs_isolated_from_the_submission_folder(built, tmp_path):
     artifacts.save_predictions("sentiment", np.zeros(n, int), n, 2, submission)
     run = subprocess.run([sys.executable, "-I", "-m", "autograder.heldout", "--lab", "lab1",
                           "--submission", str(submission), "--heldout-dir", str(built["heldout"]),
-                          "--notebook", "sentiment_nn"], cwd=submission, capture_output=True,
+                          "--data-dir", str(built["out"]), "--notebook", "sentiment_nn"], cwd=submission, capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     result, = json.loads(run.stdout)

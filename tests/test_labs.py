@@ -23,6 +23,9 @@ EXPECTED = {
     # predictions are saved (-10 -10 -15); buggy raises in majority_baseline (-5)
     # and most_confidently_wrong (-5).
     "lab1": {"reference": 100, "untouched": 0, "partial": 65, "buggy": 90, "corrupt": 0},
+    # partial leaves ngram_probabilities (-10) and gradient_norms_per_step (-5) unsolved;
+    # neither is needed to train and save the models.
+    "lab2": {"reference": 100, "untouched": 0, "partial": 85},
 }
 LAB_NAMES = [name for name in EXPECTED if (REPO / "source" / name).is_dir()]
 
@@ -141,8 +144,12 @@ def test_released_data_holds_no_held_out_labels(demo, lab):
 @pytest.mark.parametrize("lab", LAB_NAMES)
 def test_feedback_never_shows_hidden_test_source(demo, lab):
     course, _ = demo
-    hidden = [line for notebook in LABS[lab].notebooks
-              for line in secret_lines(course.source / lab / f"{notebook}.ipynb", "HIDDEN TESTS")]
+    hidden = []
+    for notebook in LABS[lab].notebooks:
+        path = course.source / lab / f"{notebook}.ipynb"
+        visible = "\n".join(re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", cell.source,
+                                   flags=re.S) for cell in nbformat.read(path, 4).cells)
+        hidden += [line for line in secret_lines(path, "HIDDEN TESTS") if line not in visible]
     assert hidden
     pages = sorted(course.feedback.glob(f"*/{lab}/*.html"))
     assert len(pages) == len(LABS[lab].notebooks) * len(EXPECTED[lab])
