@@ -32,7 +32,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.IgnorePattern.pattern = (
     r"^(?:(?:[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\][^\n]*"         # TF C++ log line
     r"|WARNING: All log messages before absl::InitializeLog\(\)[^\n]*"
-    r"|WARNING:absl:[^\n]*"                                        # absl (Python) log line
+    r"|WARNING:(?:absl|tensorflow):[^\n]*"                          # absl/TF Python log line
     r"|\S[^\n]*:\d+: \w*Warning: [^\n]*(?:\n[ \t]+[^\n]*)?"        # warnings.warn + source line
     r")(?:\n|$))+$")
 c.IgnorePattern.enabled = True

@@ -74,5 +74,13 @@ LABS: dict[str, Lab] = {
                               artifact="char_lm")),
             samples=("reference", "untouched", "partial"),
             sample_unsolved=("ngram_probabilities", "gradient_norms_per_step")),
+        Lab("lab3", ("per_timestep_tagging", "pretrained_embeddings"), ("ud_ewt", "glove"),
+            (HeldoutEvaluator("per_timestep_tagging", "heldout_ud_ewt", "ud_ewt", "accuracy",
+                              Thresholds(zero_at=0.80, full_at=0.92)),
+             HeldoutEvaluator("pretrained_embeddings", "heldout_ud_ewt_glove", "ud_ewt",
+                              "accuracy", Thresholds(zero_at=0.70, full_at=0.85),
+                              artifact="ud_ewt_glove")),
+            samples=("reference", "untouched", "partial"),
+            sample_unsolved=("most_frequent_tag_baseline", "analogy")),
     )
 }
