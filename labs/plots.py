@@ -29,14 +29,9 @@ def precision_recall_curve(curves: dict, title: str = "Precision-recall (positiv
     fig, ax = plt.subplots(figsize=(5, 4))
     for label, (recall, precision) in curves.items():
         ax.plot(recall, precision, label=label)
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, "recall", "precision", title, legend=True)
 
 
 def confusion_matrix(matrix, labels, title: str = "Confusion matrix"):
@@ -49,11 +44,7 @@ def confusion_matrix(matrix, labels, title: str = "Confusion matrix"):
     ax.set_yticks(range(len(labels)), labels)
     for (i, j), count in np.ndenumerate(matrix):
         ax.text(j, i, str(count), ha="center", va="center", fontsize=8)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, "predicted", "true", title)
 
 
 def lines(curves: dict, xlabel: str, ylabel: str, title: str = "", logy: bool = False):
@@ -63,12 +54,7 @@ def lines(curves: dict, xlabel: str, ylabel: str, title: str = "", logy: bool = 
         ax.plot(np.arange(len(values)), np.asarray(values, dtype=float), label=label)
     if logy:
         ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, xlabel, ylabel, title, legend=True)
 
 
 def histogram(values, bins=30, title: str = "", xlabel: str = "", marks: dict | None = None):
@@ -77,13 +63,7 @@ def histogram(values, bins=30, title: str = "", xlabel: str = "", marks: dict | 
     ax.hist(np.asarray(values), bins=bins, color="tab:blue", alpha=0.8)
     for (label, x), color in zip((marks or {}).items(), ("tab:red", "tab:orange", "tab:green", "tab:purple")):
         ax.axvline(x, color=color, linestyle="--", label=label)
-    if marks:
-        ax.legend()
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("count")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, xlabel, "count", title, legend=bool(marks))
 
 
 def bar_chart(labels, values, title: str = "", ylabel: str = ""):
@@ -91,10 +71,7 @@ def bar_chart(labels, values, title: str = "", ylabel: str = ""):
     fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * len(labels) + 1), 3.5))
     ax.bar(range(len(labels)), np.asarray(values), color="tab:blue")
     ax.set_xticks(range(len(labels)), labels, rotation=90 if len(labels) > 6 else 0)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, "", ylabel, title)
 
 
 def scores_by_size(sizes, scores: dict, title: str = "", xlabel: str = "training examples",
@@ -106,9 +83,15 @@ def scores_by_size(sizes, scores: dict, title: str = "", xlabel: str = "training
     ax.set_xscale("log")
     ax.set_xticks(list(sizes), [f"{size:,}" for size in sizes])
     ax.minorticks_off()
+    return _finish(fig, ax, xlabel, ylabel, title, legend=True)
+
+
+def _finish(fig, ax, xlabel: str, ylabel: str, title: str, legend: bool = False):
+    """The labels, title and layout every single-axes plot here ends with."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend()
+    if legend:
+        ax.legend()
     fig.tight_layout()
     return fig
