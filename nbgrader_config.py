@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from autograder.course import COURSE_ID
+from autograder.execute import AUTOGRADE_PREPROCESSORS
 from autograder.feedback import PREPROCESSORS as FEEDBACK_PREPROCESSORS
 
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
@@ -18,6 +19,10 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
                             "data", "labs", "predictions", "models"]
 # The gradebook is gradebook.db here (git-ignored); the autograder passes its URL with
 # a lock timeout so that parallel graders wait for SQLite instead of failing.
+
+# Notebook output past the lab's limit is cut before the notebook is saved
+# (autograder.execute.CapOutput in place of nbgrader's Execute).
+c.Autograde.autograde_preprocessors = AUTOGRADE_PREPROCESSORS
 
 # Each cell of a submission gets this long before the notebook is stopped.
 c.Execute.timeout = 300

@@ -24,6 +24,31 @@ class Thresholds:
         return float(min(1.0, max(0.0, share)))
 
 
+MB, GB = 1000**2, 1000**3
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one run of a notebook (or of the held-out scorer) may use in the sandbox."""
+    memory_bytes: int = 4 * GB      # all its processes together
+    processes: int = 256            # processes and threads
+    disk_bytes: int = 1 * GB        # its folder, and /tmp, each
+    output_bytes: int = 10 * MB     # of notebook output; more is cut before it is saved
+
+    def reason(self, limit: str) -> str:
+        """The one-line reason shown when a run hits `limit` (a field name)."""
+        what = {"memory_bytes": f"used more than {human_size(self.memory_bytes)} of memory",
+                "processes": f"ran more than {self.processes} processes or threads",
+                "disk_bytes": f"wrote more than {human_size(self.disk_bytes)} of files",
+                "output_bytes": f"printed more than {human_size(self.output_bytes)} of output",
+                }[limit]
+        return f"stopped: {what}" if limit != "output_bytes" else f"output cut: {what}"
+
+
+def human_size(n: int) -> str:
+    return f"{n / GB:g} GB" if n >= GB else f"{n / MB:g} MB"
+
+
 @dataclass(frozen=True)
 class HeldoutEvaluator:
     """Scores a notebook's saved artifact on a dataset's held-out test split."""
@@ -38,6 +63,14 @@ class HeldoutEvaluator:
     def artifact_name(self) -> str:
         return self.artifact or self.dataset
 
+    @property
+    def artifact_files(self) -> tuple[str, ...]:
+        """The files (relative to the notebook's folder) that its notebook must save."""
+        from labs import artifacts
+        if self.metric in ("word_perplexity", "char_bits"):
+            return tuple(str(p) for p in artifacts.model_paths(self.artifact_name, ""))
+        return (str(artifacts.predictions_path(self.artifact_name, "")),)
+
 
 @dataclass(frozen=True)
 class Lab:
@@ -47,12 +80,17 @@ class Lab:
     evaluators: tuple[HeldoutEvaluator, ...] = ()
     weight: float = 1.0                     # share of the course grade
     time_limit_s: int = 900                 # per notebook, the whole run
+    limits: Limits = Limits()               # per notebook run, in the sandbox
     # The demo's sample submissions (autograder.samples.KINDS): which ones, the
     # solution cells (grade ids) that "partial" leaves unsolved, and those in
     # which the "buggy" student's code raises.
     samples: tuple[str, ...] = ("reference", "untouched", "partial", "buggy", "corrupt")
     sample_unsolved: tuple[str, ...] = ()
     sample_buggy: tuple[str, ...] = ()
+
+    def artifact_files(self, notebook: str) -> tuple[str, ...]:
+        """What the grader takes from a run of `notebook` besides the notebook itself."""
+        return tuple(f for e in self.evaluators if e.notebook == notebook for f in e.artifact_files)
 
 
 LABS: dict[str, Lab] = {

@@ -9,6 +9,9 @@ from pathlib import Path
 from autograder.course import Course, GradingError
 from data_prep import DataPrepError
 
+NO_SANDBOX = ("run student code (and the held-out scorer) outside the sandbox, with your "
+              "files, network and memory, as plain nbgrader does")
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder",
@@ -34,13 +37,13 @@ def main(argv=None) -> int:
                    help="students graded in parallel (default: half the CPU cores)")
     p.add_argument("--time-limit", type=int, metavar="SECONDS",
                    help="stop a notebook after this long (default: the lab's, 900 s)")
-    p.add_argument("--no-sandbox", action="store_true",
-                   help="run student code with your full file access, as plain nbgrader does")
+    p.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX)
 
     p = verbs.add_parser("score-heldout",
                          help="only the held-out step, after a plain `nbgrader autograde`")
     p.add_argument("lab")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX)
 
     p = verbs.add_parser("feedback", help="per-student HTML feedback without hidden test source")
     p.add_argument("lab")
@@ -92,13 +95,13 @@ def _grade(args) -> int:
 
 
 def _score_heldout(args) -> int:
-    from autograder import gradebook, sandbox
-    from autograder.grade import score_heldout
+    from autograder import gradebook
+    from autograder.grade import require_sandbox, score_heldout
     course = Course.at(args.course)
     lab = course.lab(args.lab)
-    sandboxed = sandbox.available() is None
+    require_sandbox(not args.no_sandbox, print)
     for student in args.student or course.students(lab.name):
-        problems = score_heldout(course, lab, student, sandboxed=sandboxed)
+        problems = score_heldout(course, lab, student, sandboxed=not args.no_sandbox)
         total = sum(s for s, _ in gradebook.notebook_scores(course, lab.name, student).values())
         print(f"{student}: {total:g} points" + "".join(f"\n  {p}" for p in problems))
     return 0

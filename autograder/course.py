@@ -94,7 +94,8 @@ class Course:
         Output goes through a file, not a pipe: a process left behind by student
         code cannot keep the grader waiting for the pipe to close.
         """
-        command = [sys.executable, "-m", "nbgrader", *args,
+        # -I: nothing from the working directory or the environment is imported.
+        command = [sys.executable, "-I", "-m", "nbgrader", *args,
                    f"--CourseDirectory.root={self.root}", f"--CourseDirectory.db_url={self.db_url}"]
         with tempfile.TemporaryFile("w+") as output:
             process = subprocess.Popen(command, cwd=self.root, stdout=output,

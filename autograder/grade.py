@@ -1,19 +1,19 @@
 """`grade LAB`: nbgrader autograde for every submission, then the held-out scoring.
 
 Each notebook of each submission is autograded by its own `nbgrader autograde`
-process under a time limit; students are graded in parallel. A notebook that
-is not valid JSON, crashes nbgrader or runs out of time gets 0 points and a
+process under a time limit, its kernel in a sandbox (`autograder.sandbox`);
+students are graded in parallel. A notebook that is not valid JSON, crashes
+nbgrader, runs out of time or goes over a sandbox limit gets 0 points and a
 reason; the batch always completes. Afterwards every held-out evaluator scores
-the notebook's saved artifact in a separate process (`autograder.heldout`)
-and writes the result into the gradebook as the score of its grade cell.
+the notebook's saved artifact in a separate, sandboxed process
+(`autograder.heldout`) and writes the result into the gradebook as the score
+of its grade cell.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,16 +22,19 @@ from pathlib import Path
 
 import nbformat
 
-import labs
 from autograder import gradebook, sandbox
 from autograder.catalog import Lab
 from autograder.course import Course, GradingError
-from labs import artifacts
+from autograder.execute import AUTOGRADE_PREPROCESSORS
+from autograder.sandbox import grading as policies
+from labs.data import DATA_DIR_ENV
 
 HELDOUT_TIMEOUT_S = 300
 SANDBOX_KERNEL = "dl4nlp-sandbox"
 REPORT = "grading.json"  # beside the autograded notebooks: problems found while grading
-REPO = Path(__file__).resolve().parents[1]
+WITHOUT_SANDBOX = ("grading with --no-sandbox: student code runs as you, with your files, "
+                   "network and memory; it can read held-out labels, solutions and other "
+                   "students' work, and leave code that runs as you")
 
 
 @dataclass
@@ -62,10 +65,7 @@ def grade(course: Course, lab_name: str, students: list[str] | None = None,
     if not (course.release / lab.name).is_dir():
         raise GradingError(f"{lab.name} has not been released: run `autograder release {lab.name}`")
 
-    if sandboxed and (reason := sandbox.available()) is not None:
-        log(f"WARNING: grading without a sandbox: {reason}. Student code can read "
-            "everything this user can, held-out labels included.")
-        sandboxed = False
+    require_sandbox(sandboxed, log)
 
     def one(student: str) -> StudentResult:
         started = time.perf_counter()
@@ -78,6 +78,15 @@ def grade(course: Course, lab_name: str, students: list[str] | None = None,
         return list(pool.map(one, available))
 
 
+def require_sandbox(sandboxed: bool, log) -> None:
+    """Refuse to grade without a sandbox unless the instructor chose to (`--no-sandbox`)."""
+    if not sandboxed:
+        log(f"WARNING: {WITHOUT_SANDBOX}.")
+    elif (reason := sandbox.available()) is not None:
+        raise GradingError(f"cannot sandbox student code: {reason}. To grade anyway, "
+                           f"pass --no-sandbox ({WITHOUT_SANDBOX}).")
+
+
 def grade_student(course: Course, lab: Lab, student: str, sandboxed: bool = False) -> StudentResult:
     result = StudentResult(student)
     submitted = course.submitted / student / lab.name
@@ -88,7 +97,8 @@ def grade_student(course: Course, lab: Lab, student: str, sandboxed: bool = Fals
         problem = check_notebook(submitted / f"{notebook}.ipynb")
         if problem is None:
             _remove_artifacts(lab, notebook, autograded)
-            problem = autograde_notebook(course, lab, notebook, student, sandboxed)
+            problem, notes = autograde_notebook(course, lab, notebook, student, sandboxed)
+            result.problems += [f"{notebook}: {note}" for note in notes]
         if problem is not None:
             result.problems.append(f"{notebook}: {problem}")
             if problem != "not submitted":  # nbgrader itself zeroes missing notebooks
@@ -126,44 +136,62 @@ def check_notebook(path: Path) -> str | None:
 
 
 def autograde_notebook(course: Course, lab: Lab, notebook: str, student: str,
-                       sandboxed: bool = False) -> str | None:
-    args = ["autograde", lab.name, f"--student={student}", f"--notebook={notebook}", "--force"]
-    env = {"DL4NLP_DATA_DIR": str(course.data)}
-    with tempfile.TemporaryDirectory() as kernels:
+                       sandboxed: bool = False) -> tuple[str | None, list[str]]:
+    """(why the notebook gets 0, or None; notes on what else happened) of one nbgrader run."""
+    autograded = course.autograded / student / lab.name
+    autograded.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dl4nlp-") as scratch:
+        run = Path(scratch)  # the grader's own: student code never sees it
+        output_report, status_file = run / "output.json", run / "sandbox.json"
+        args = ["autograde", lab.name, f"--student={student}", f"--notebook={notebook}", "--force",
+                *(f"--Autograde.autograde_preprocessors={p}" for p in AUTOGRADE_PREPROCESSORS),
+                f"--CapOutput.max_bytes={lab.limits.output_bytes}",
+                f"--CapOutput.report={output_report}"]
+        env = {DATA_DIR_ENV: str(course.data)}
         if sandboxed:
-            _write_sandbox_kernel(Path(kernels), course, course.autograded / student / lab.name)
-            args.append(f"--Execute.kernel_name={SANDBOX_KERNEL}")
-            env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [kernels, os.environ.get("JUPYTER_PATH")]))
+            runtime = run / "runtime"
+            runtime.mkdir()
+            policy = policies.kernel_policy(course, lab, notebook, runtime, autograded, status_file)
+            write_kernelspec(run / "kernels", policies.sandboxed(
+                policy.save(run / "policy.json"), policies.KERNEL_COMMAND))
+            # IPC sockets (kernel-ipc-N) beside the connection file: no TCP port is needed
+            # between the grader and a kernel whose network namespace has only loopback.
+            args += [f"--Execute.kernel_name={SANDBOX_KERNEL}", "--KernelManager.transport=ipc",
+                     f"--KernelManager.connection_file={runtime / 'kernel.json'}"]
+            env.update(JUPYTER_PATH=str(run), JUPYTER_RUNTIME_DIR=str(runtime))
         try:
-            run = course.nbgrader(*args, timeout=lab.time_limit_s, env=env)
+            nbgrader = course.nbgrader(*args, timeout=lab.time_limit_s, env=env)
         except subprocess.TimeoutExpired:
-            return f"stopped after the time limit of {lab.time_limit_s} s"
-    if run.returncode != 0:
-        errors = [line.split("ERROR]", 1)[1].strip() for line in run.stdout.splitlines()
+            return f"stopped after the time limit of {lab.time_limit_s} s", []
+        verdict = _read_json(status_file)
+        notes = verdict.get("notes", [])
+        if _read_json(output_report).get("output_cut"):
+            notes.append(lab.limits.reason("output_bytes"))
+    if verdict.get("stopped"):
+        return verdict["reason"], notes
+    if nbgrader.returncode != 0:
+        errors = [line.split("ERROR]", 1)[1].strip() for line in nbgrader.stdout.splitlines()
                   if "| ERROR]" in line]
-        return f"nbgrader could not grade it: {errors[0] if errors else _first_line(run.stdout)}"
-    return None
+        reason = errors[0] if errors else verdict.get("reason") or _first_line(nbgrader.stdout)
+        return f"nbgrader could not grade it: {reason}", notes
+    return None, notes
 
 
-def _in_sandbox(command: list[str], course: Course, read_only=(), writable=()) -> list[str]:
-    """`command` run by `autograder.sandbox`: course and repository hidden but for these paths."""
-    args = [sys.executable, "-m", "autograder.sandbox", "--hide", str(course.root),
-            "--hide", str(REPO)]
-    args += [arg for path in (sys.prefix, *read_only) for arg in ("--read-only", str(path))]
-    args += [arg for path in writable for arg in ("--writable", str(path))]
-    return [*args, "--", *command]
+def _read_json(path: Path) -> dict:
+    """A small JSON file the grader's own processes wrote, or {} if there is none."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
 
 
-def _write_sandbox_kernel(folder: Path, course: Course, submission: Path) -> None:
+def write_kernelspec(folder: Path, argv: list[str]) -> None:
     """A kernelspec that starts the Python kernel inside `autograder.sandbox`."""
-    submission.mkdir(parents=True, exist_ok=True)
-    argv = _in_sandbox([sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                       course, read_only=[Path(labs.__file__).parent, course.data,
-                                          "{connection_file}"], writable=[submission])
-    spec = folder / "kernels" / SANDBOX_KERNEL
+    spec = folder / SANDBOX_KERNEL
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps(
-        {"argv": argv, "display_name": "Python 3 (sandboxed)", "language": "python"}))
+        {"argv": argv, "display_name": "Python 3 (sandboxed)", "language": "python",
+         "interrupt_mode": "signal"}))
 
 
 def cell_errors(path: Path) -> list[str]:
@@ -185,29 +213,35 @@ def score_heldout(course: Course, lab: Lab, student: str, skip=(), sandboxed: bo
                   ) -> list[str]:
     """Run the held-out evaluators in a separate process and store their scores.
 
-    In the sandbox, that process sees the held-out files and the submission
-    read-only, and nothing else of the course: a crafted model file gains nothing.
+    In the sandbox, that process sees the held-out files, the datasets and the
+    submission's artifacts read-only, and nothing else: a crafted model file gains nothing.
     """
     if not lab.evaluators:
         return []
     submission = course.autograded / student / lab.name
-    command = [sys.executable, "-I", "-m", "autograder.heldout", "--lab", lab.name,
-               "--submission", str(submission), "--heldout-dir", str(course.heldout),
-               "--data-dir", str(course.data)]
-    if sandboxed:
-        command = _in_sandbox(command, course, read_only=[
-            REPO / "autograder", Path(labs.__file__).parent, course.heldout, course.data,
-            submission])
-    with tempfile.TemporaryDirectory() as empty:
-        run = subprocess.run(command, cwd=empty, capture_output=True, text=True,
-                             timeout=HELDOUT_TIMEOUT_S)
-    if run.returncode == 0:
-        items = json.loads(run.stdout)
-    else:  # the scorer itself failed (a model that exhausts memory, say): zero, with the reason
-        lines = run.stderr.strip().splitlines()
-        reason = f"held-out scoring failed: {lines[-1] if lines else f'exit status {run.returncode}'}"
+    with tempfile.TemporaryDirectory(prefix="dl4nlp-") as scratch:
+        run = Path(scratch)
+        command = policies.scorer_command(lab, submission, course.heldout, course.data,
+                                          inside=sandboxed)
+        if sandboxed:
+            policy = policies.scorer_policy(course, lab, submission, run / "sandbox.json")
+            command = policies.sandboxed(policy.save(run / "policy.json"), command)
+        try:
+            scorer = subprocess.run(command, cwd=run, capture_output=True, text=True,
+                                    timeout=HELDOUT_TIMEOUT_S, stdin=subprocess.DEVNULL)
+            verdict = _read_json(run / "sandbox.json")
+            failure = verdict.get("reason") if verdict.get("stopped") else None
+            if failure is None and scorer.returncode != 0:
+                lines = scorer.stderr.strip().splitlines()
+                failure = lines[-1] if lines else f"exit status {scorer.returncode}"
+            items = json.loads(scorer.stdout) if failure is None else None
+        except subprocess.TimeoutExpired:
+            failure = f"stopped after {HELDOUT_TIMEOUT_S} s"
+        except ValueError:
+            failure = "the scorer's output was not its JSON result"
+    if failure is not None:  # a model that exhausts memory, say: zero, with the reason
         items = [{"notebook": e.notebook, "grade_id": e.grade_id, "value": None, "fraction": 0.0,
-                  "message": reason} for e in lab.evaluators]
+                  "message": f"held-out scoring failed: {failure}"} for e in lab.evaluators]
     problems = []
     for item in items:
         if item["notebook"] in skip:
@@ -235,11 +269,8 @@ def _annotate(path: Path, grade_id: str, message: str) -> None:
 
 def _remove_artifacts(lab: Lab, notebook: str, autograded: Path) -> None:
     """A new run must produce its own artifacts: stale ones from an earlier run go."""
-    for evaluator in lab.evaluators:
-        if evaluator.notebook == notebook:
-            for path in (artifacts.predictions_path(evaluator.artifact_name, autograded),
-                         *artifacts.model_paths(evaluator.artifact_name, autograded)):
-                path.unlink(missing_ok=True)
+    for relative in lab.artifact_files(notebook):
+        (autograded / relative).unlink(missing_ok=True)
 
 
 def _first_line(value) -> str:

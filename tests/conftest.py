@@ -1,7 +1,10 @@
 """Shared fixtures: the raw mirror, and one data_prep build per test session."""
 from __future__ import annotations
 
+import http.server
 import os
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -107,3 +110,22 @@ def copy_tiny_course(template: Path, root: Path) -> SimpleNamespace:
 @pytest.fixture
 def tiny_course(tiny_course_template, tmp_path):
     return copy_tiny_course(tiny_course_template, tmp_path / "course")
+
+
+@contextmanager
+def host_http_server():
+    """An HTTP server on the host's 127.0.0.1 that no sandboxed code may reach: (port, hits)."""
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_port, hits
+    finally:
+        server.shutdown()

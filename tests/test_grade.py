@@ -1,12 +1,14 @@
-"""`autograder grade`, `feedback` and `export` on a tiny assignment: real nbgrader, real kernels."""
+"""`autograder grade`, `feedback` and `export` on a tiny assignment: real nbgrader, real kernels,
+the real sandbox; hostile submissions graded in the same batch as well-behaved ones."""
 import csv
 import subprocess
 import sys
 
 import pytest
-from conftest import copy_tiny_course
+from conftest import copy_tiny_course, host_http_server
 
-from autograder import gradebook
+from autograder import catalog, gradebook
+from autograder.catalog import MB, Lab, Limits
 from autograder.collect import collect
 from autograder.export import export
 from autograder.feedback import feedback
@@ -20,6 +22,31 @@ CHEAT = ("import json\nsource = json.load(open('../../../source/ps0/tasks.ipynb'
 TF_LOG = ("import sys\nsys.stderr.write('I0000 00:00:1795314589.378212    1792 port.cc:153] "
           "oneDNN custom operations are on.\\n')\nassert add(1, 2) == 3\n")
 
+LIMITS = Limits(memory_bytes=400 * MB, processes=48, disk_bytes=40 * MB, output_bytes=MB)
+# One hostile submission per class of attack; each defines a correct `add` after its attack,
+# so any point it gets would be a point the sandbox failed to take away.
+HOSTILE = {
+    "memory": "x = []\nwhile True:\n    x.append(bytearray(10**7))",
+    "fork": "import os, time\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n"
+            "        time.sleep(0.1)",
+    "disk": "with open('fill', 'wb') as f:\n    while True:\n        f.write(bytes(10**6))",
+    "output": "print('x' * 2_000_000)\n" + GOOD,  # cut, but still graded
+    "network": "import urllib.request\nurllib.request.urlopen('http://127.0.0.1:{port}/', "
+               "timeout=5)\n" + GOOD,
+    "other_copy": "open({other!r}).read()\n" + GOOD,
+    # Code a later process outside the sandbox would run if it imported from this folder.
+    "plant": "import os\nfor name in ('nbgrader.py', 'ipykernel_launcher.py', 'sitecustomize.py',"
+             " 'autograder/__init__.py', 'jupyter_client/__init__.py'):\n"
+             "    os.makedirs(os.path.dirname(name) or '.', exist_ok=True)\n"
+             "    open(name, 'w').write({plant!r})\n" + GOOD,
+    # Links and a FIFO where the grader writes (the notebook, its report) or reads.
+    "links": "import os\nos.symlink({victim!r}, 'tasks.ipynb')\nos.mkfifo('grading.json')\n"
+             "os.symlink({victim!r}, 'timestamp.txt')\n" + GOOD,
+}
+HOSTILE_REASONS = {"memory": "stopped: used more than 400 MB of memory",
+                   "fork": "stopped: ran more than 48 processes or threads",
+                   "disk": "stopped: wrote more than 40 MB of files"}
+
 pytestmark = pytest.mark.slow
 
 
@@ -32,11 +59,27 @@ def problems(results):
 
 
 @pytest.fixture(scope="module")
-def graded(tiny_course_template, tmp_path_factory):
-    """Nine submissions graded once for the whole module."""
+def server():
+    with host_http_server() as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def graded(tiny_course_template, tmp_path_factory, server):
+    """Nine ordinary and eight hostile submissions graded once, in one batch."""
     tmp_path = tmp_path_factory.mktemp("graded")
     tiny_course = copy_tiny_course(tiny_course_template, tmp_path / "course")
+    other = tmp_path / "second_copy" / "source" / "ps0" / "tasks.ipynb"  # another checkout
+    other.parent.mkdir(parents=True)
+    other.write_text((tiny_course.root / "source" / "ps0" / "tasks.ipynb").read_text())
+    victim = tmp_path / "instructor_file.txt"
+    victim.write_text("the instructor's")
+    tiny_course.paths = {"marker": tmp_path / "planted_code_ran", "victim": victim}
     inbox = tmp_path / "inbox"
+    for name, code in HOSTILE.items():
+        plant = f"open({str(tiny_course.paths['marker'])!r}, 'w').write('ran')"
+        tiny_course.submit(inbox, name, code.format(port=server[0], other=str(other),
+                                                    plant=plant, victim=str(victim)))
     tiny_course.submit(inbox, "good", GOOD)
     tiny_course.submit(inbox, "wrong", "def add(a, b):\n    return a - b")
     tiny_course.submit(inbox, "untouched")
@@ -47,14 +90,18 @@ def graded(tiny_course_template, tmp_path_factory):
     tiny_course.submit(inbox, "tflog", GOOD, test=TF_LOG)
     tiny_course.submit(inbox, "cheat", CHEAT)
     collect(tiny_course.course, "ps0", inbox)
-    results = grade(tiny_course.course, "ps0", jobs=2, time_limit_s=60, log=str)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(catalog.LABS, "ps0", Lab("ps0", ("tasks",), limits=LIMITS))
+        results = grade(tiny_course.course, "ps0", jobs=2, time_limit_s=60, log=str)
     return tiny_course, results
 
 
 def test_scores_and_reasons(graded):
     _, results = graded
     assert scores(results) == {"cheat": 0, "corrupt": 0, "crash": 0, "good": 2, "loop": 0,
-                               "overwrite": 0, "tflog": 2, "untouched": 0, "wrong": 0}
+                               "overwrite": 0, "tflog": 2, "untouched": 0, "wrong": 0,
+                               **{name: 0 for name in HOSTILE}, "output": 2, "plant": 2,
+                               "links": 2}
     reasons = problems(results)
     assert reasons["good"] == [] and reasons["tflog"] == []
     assert reasons["corrupt"] == ["tasks: not a valid notebook (Notebook does not appear to be "
@@ -64,6 +111,35 @@ def test_scores_and_reasons(graded):
     assert reasons["loop"] == ["tasks: stopped after the time limit of 60 s"]
     assert reasons["wrong"] == ["tasks: test_add raised AssertionError: add(1, 2) should be 3"]
     assert reasons["untouched"] == ["tasks: test_add raised NotImplementedError"]
+
+
+@pytest.mark.skipif(sandbox_unavailable() is not None, reason="no namespaces here")
+def test_each_hostile_submission_is_contained_with_its_reason(graded, server):
+    course, results = graded
+    reasons = problems(results)
+    for name, reason in HOSTILE_REASONS.items():
+        assert reasons[name] == [f"tasks: {reason}"], name
+    assert reasons["output"] == ["tasks: output cut: printed more than 1 MB of output"]
+    assert "URLError" in reasons["network"][0] and server[1] == []
+    assert "No such file or directory" in reasons["other_copy"][0]
+    # Nothing the kernel left in its folder reached the grader's: no code ran, no link followed.
+    assert not course.paths["marker"].exists()
+    assert course.paths["victim"].read_text() == "the instructor's"
+    for name in ("plant", "links"):
+        folder = course.root / "autograded" / name / "ps0"
+        assert {p.name for p in folder.iterdir()} <= {"grading.json", "tasks.ipynb",
+                                                       "timestamp.txt"}
+        assert all(p.is_file() and not p.is_symlink() for p in folder.iterdir())
+    output = (course.root / "autograded" / "output" / "ps0" / "tasks.ipynb").stat().st_size
+    assert output < 1.2 * MB
+
+
+def test_a_regrade_after_planting_runs_no_planted_code(graded):
+    course, _ = graded
+    again = grade(course.course, "ps0", students=["plant", "good"], log=str)
+    assert scores(again) == {"plant": 2, "good": 2}
+    feedback(course.course, "ps0", ["plant"])
+    assert not course.paths["marker"].exists()
 
 
 def test_test_cells_are_restored_from_the_source(graded):
@@ -96,7 +172,7 @@ def test_regrading_is_idempotent_and_keeps_other_students(graded):
 def test_feedback_shows_results_but_no_hidden_test_source(graded):
     course, _ = graded
     pages = feedback(course.course, "ps0")
-    assert len(pages) == 9
+    assert len(pages) == 9 + len(HOSTILE)
     corrupt = (course.root / "feedback" / "corrupt" / "ps0" / "tasks.html").read_text()
     assert "Score: 0 / 2" in corrupt and "not a valid notebook" in corrupt
     wrong = (course.root / "feedback" / "wrong" / "ps0" / "tasks.html").read_text()
@@ -126,6 +202,20 @@ def test_cli_grade_prints_the_table(graded):
     lines = run.stdout.splitlines()
     assert lines[-2].split()[:3] == ["good", "2/2", "2/2"]
     assert lines[-1].split()[:3] == ["wrong", "0/2", "0/2"]
+
+
+def test_without_namespaces_grading_refuses_unless_told(graded, monkeypatch):
+    from autograder import grade as grading
+    from autograder.course import GradingError
+    course, _ = graded
+    monkeypatch.setattr(grading.sandbox, "available", lambda: "no user namespaces")
+    with pytest.raises(GradingError, match="cannot sandbox student code: no user namespaces. "
+                                           "To grade anyway, pass --no-sandbox"):
+        grade(course.course, "ps0", students=["good"], log=str)
+    said = []
+    assert scores(grade(course.course, "ps0", students=["good"], sandboxed=False,
+                        log=said.append)) == {"good": 2}
+    assert said[0].startswith("WARNING: grading with --no-sandbox: student code runs as you")
 
 
 def test_grading_unknown_student_or_unreleased_lab(graded):

@@ -1,0 +1,5 @@
+import sys
+
+from autograder.sandbox.launcher import main
+
+sys.exit(main())
