@@ -56,6 +56,7 @@ PROBE = """
         other_course=readable({other!r}), raw_mirror=readable({raw!r}),
         repo_source=readable({source!r}), home=os.path.exists({home!r} + "/.bashrc"),
         secret_env="DL4NLP_TEST_SECRET" in os.environ, env=sorted(os.environ),
+        init_env=readable("/proc/1/environ"),  # the sandbox's init was forked by the grader
         root=sorted(os.listdir("/")), data=readable("/data/x.h5"),
         write_data=writable("/data/y"), write_python=writable({prefix!r} + "/x"),
         write_usr=writable("/usr/x"), write_root=writable("/x"),
@@ -65,6 +66,7 @@ PROBE = """
         no_new_privs=status["NoNewPrivs"].strip(), users=open("/etc/passwd").read().count("\\n"),
         mount=libc.mount(b"none", b"/tmp", b"tmpfs", 0, None),
         umount=libc.umount2(b"/data", 2), hostname=socket.gethostname(),
+        user_namespace=libc.unshare(0x10000000),  # with it, a tmpfs of any size
     )))
 """
 
@@ -91,10 +93,11 @@ def test_only_the_allow_list_is_visible(tmp_path, raw_dir):
     assert seen.pop("processes") == [1, 2]  # the sandbox's init and this process
     assert seen.pop("uid") != 0
     assert seen == {"other_course": False, "raw_mirror": False, "repo_source": False,
-                    "home": False, "secret_env": False, "data": True, "write_data": False,
+                    "home": False, "secret_env": False, "init_env": False, "data": True, "write_data": False,
                     "write_python": False, "write_usr": False, "write_root": False, "own": True,
                     "tmp": True, "cwd": "/submission", "capabilities": 0, "no_new_privs": "1",
-                    "users": 2, "mount": -1, "umount": -1, "hostname": "sandbox"}
+                    "users": 2, "mount": -1, "umount": -1, "hostname": "sandbox",
+                    "user_namespace": -1}
     assert verdict["stopped"] is None and verdict["exit_status"] == 0
     assert list(out.iterdir()) == []  # out.txt was not expected: it stays behind
 

@@ -11,7 +11,8 @@
   folder once the kernel has bound its sockets, reaps orphans, and when the
   command ends, kills whatever it left;
 - the command, with the policy's environment and resource limits, no
-  capabilities (its user is not root inside) and `no_new_privs`.
+  capabilities (its user is not root inside), `no_new_privs`, and a seccomp
+  filter that refuses new user namespaces.
 """
 from __future__ import annotations
 
@@ -150,6 +151,7 @@ def _exec(policy: Policy, command: list[str], uid: int, gid: int) -> int:
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)  # a change of user clears it
     os.chdir(policy.cwd)
     linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+    linux.forbid_user_namespaces()
     os.execve(command[0], command, policy.env)
 
 

@@ -17,7 +17,7 @@ MNT_DETACH = 2
 # statvfs f_flag bit -> mount flag a bind remount in a user namespace must keep (else EPERM)
 _KEPT_FLAGS = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: 1024, 2048: 2048,
                4096: 1 << 21}
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS = 1, 22, 38
 SYS_PIVOT_ROOT = 155  # x86_64
 # A root grader runs each sandbox's command as a user of its own, above this base (plus
 # the launcher's PID, unique while it runs): Linux exempts a process whose real user is
@@ -113,3 +113,40 @@ def loopback_up() -> None:
 def mount_points() -> list[str]:
     with open("/proc/self/mountinfo") as f:
         return [line.split()[4].encode().decode("unicode_escape") for line in f]
+
+
+# --- seccomp: no user namespaces below the sandbox ------------------------------------------
+# Inside a user namespace of its own, code without capabilities gets them all back there,
+# and could mount a tmpfs of any size (memory no limit counts). The filter refuses
+# unshare/clone with CLONE_NEWUSER, clone3 (glibc then falls back to clone) and every
+# system call not made through the x86-64 ABI (int 0x80, x32), whose numbers differ.
+_AUDIT_ARCH_X86_64, _X32_BIT = 0xC000003E, 0x40000000
+_SYS_CLONE, _SYS_UNSHARE, _SYS_CLONE3 = 56, 272, 435
+_LD, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
+_ALLOW, _ERRNO = 0x7FFF0000, 0x00050000
+_EPERM, _ENOSYS = 1, 38
+_FILTER = [  # (code, jump if true, jump if false, k); offsets into struct seccomp_data
+    (_LD, 0, 0, 4),                      # 0: architecture
+    (_JEQ, 1, 0, _AUDIT_ARCH_X86_64),    # 1
+    (_RET, 0, 0, _ERRNO | _ENOSYS),      # 2: another ABI
+    (_LD, 0, 0, 0),                      # 3: system call number
+    (_JGE, 6, 0, _X32_BIT),              # 4: x32 -> 11
+    (_JEQ, 3, 0, _SYS_UNSHARE),          # 5: -> 9
+    (_JEQ, 2, 0, _SYS_CLONE),            # 6: -> 9
+    (_JEQ, 4, 0, _SYS_CLONE3),           # 7: -> 12
+    (_RET, 0, 0, _ALLOW),                # 8
+    (_LD, 0, 0, 16),                     # 9: flags (args[0], low 32 bits)
+    (_JSET, 0, 2, CLONE_NEWUSER),        # 10: -> 11, else 13
+    (_RET, 0, 0, _ERRNO | _EPERM),       # 11
+    (_RET, 0, 0, _ERRNO | _ENOSYS),      # 12: clone3
+    (_RET, 0, 0, _ALLOW),                # 13
+]
+
+
+def forbid_user_namespaces() -> None:
+    """Install the filter above for this process and everything it starts (needs no_new_privs)."""
+    filters = (ctypes.c_ubyte * (8 * len(_FILTER)))(
+        *b"".join(struct.pack("HBBI", *op) for op in _FILTER))
+    program = struct.pack("HxxxxxxQ", len(_FILTER), ctypes.addressof(filters))
+    buffer = ctypes.create_string_buffer(program)
+    _check(_libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(2), buffer, 0, 0), "seccomp")
