@@ -27,6 +27,7 @@ from autograder.catalog import Lab
 from autograder.course import Course, GradingError
 from autograder.execute import AUTOGRADE_PREPROCESSORS
 from autograder.sandbox import grading as policies
+from autograder.untrusted import printable
 from labs.data import DATA_DIR_ENV
 
 HELDOUT_TIMEOUT_S = 300
@@ -204,7 +205,7 @@ def cell_errors(path: Path) -> list[str]:
             if output.get("output_type") == "error":
                 where = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
                 message = f": {_first_line(output.evalue)}" if str(output.evalue).strip() else ""
-                problems.append(f"{where} raised {output.ename}{message}"[:160])
+                problems.append(printable(f"{where} raised {output.ename}{message}")[:160])
                 break
     return problems
 

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from autograder.catalog import Lab
+from autograder.untrusted import printable
 
 
 def score_table(lab: Lab, results) -> str:
+    """One row per student; problems (which may quote student code) made printable."""
     names = list(lab.notebooks)
     width = max([len("student"), *(len(r.student) for r in results)])
     cols = [max(len(n), 9) for n in names]
@@ -19,6 +21,7 @@ def score_table(lab: Lab, results) -> str:
         max_total = sum(m for _, m in r.scores.values())
         lines.append("  ".join([f"{r.student:{width}s}", *cells,
                                 f"{f'{r.total:g}/{max_total:g}':>9s}",
-                                r.problems[0] if r.problems else "-"]))
-        lines += [f"{'':{width}s}  {'':{sum(cols) + 2 * len(cols) + 9}s}{p}" for p in r.problems[1:]]
+                                printable(r.problems[0]) if r.problems else "-"]))
+        lines += [f"{'':{width}s}  {'':{sum(cols) + 2 * len(cols) + 9}s}{printable(p)}"
+                  for p in r.problems[1:]]
     return "\n".join(lines)

@@ -46,7 +46,7 @@ def test_grading_as_an_unprivileged_user(tiny_course_template):
                 os.chmod(path, 0o777 if os.path.isdir(path) else 0o666)
         policy = Policy(binds=[*python_binds(), Bind(str(REPO), str(REPO)),
                                Bind(str(scratch), str(scratch), writable=True)],
-                        env=base_env(), cwd=str(scratch))
+                        env=base_env(), cwd=str(scratch), may_sandbox=True)
         run = subprocess.run(
             [sys.executable, "-I", "-m", "autograder.sandbox",
              str(policy.save(scratch / "policy.json")), "--", sys.executable, "-I", "-c",

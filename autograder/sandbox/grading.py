@@ -41,8 +41,8 @@ def kernel_policy(course: Course, lab: Lab, notebook: str, runtime_dir: Path, ou
     env = base_env(PYTHONPATH=LIB, **{DATA_DIR_ENV: DATA},
                    **{k: os.environ[k] for k in PASSED_ON if k in os.environ})
     return Policy(binds=binds, env=env, cwd=WORK, work=WORK,
-                  keep=list(lab.artifact_files(notebook)), out_dir=str(out_dir), status_file=str(status_file), ipc_dir=str(runtime_dir),
-                  limits=lab.limits)
+                  keep=list(lab.artifact_files(notebook)), out_dir=str(out_dir),
+                  status_file=str(status_file), ipc_dir=str(runtime_dir), limits=lab.limits)
 
 
 def scorer_policy(course: Course, lab: Lab, submission: Path, status_file: Path) -> Policy:

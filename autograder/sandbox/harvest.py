@@ -13,6 +13,8 @@ import errno
 import os
 import stat
 
+from autograder.untrusted import printable
+
 CHUNK = 1 << 20
 LISTED = 5  # unexpected names quoted in the note
 
@@ -103,7 +105,7 @@ def _unexpected(work_fd: int, keep: list[str]) -> list[str]:
         for name in [*files, *dirs]:
             path = os.path.normpath(os.path.join(top, name))
             if path not in expected:
-                found.append(path)
+                found.append(printable(path))
         dirs[:] = [d for d in dirs if os.path.normpath(os.path.join(top, d)) in expected]
         if len(found) > 1000:
             break

@@ -12,13 +12,15 @@
   command ends, kills whatever it left;
 - the command, with the policy's environment and resource limits, no
   capabilities (its user is not root inside), `no_new_privs`, and a seccomp
-  filter that refuses new user namespaces.
+  filter (`linux.restrict_system_calls`); its stdin is /dev/null, its stdout
+  and stderr pipes that the launcher copies, up to the output limit.
 """
 from __future__ import annotations
 
 import json
 import os
 import resource
+import select
 import signal
 import socket
 import sys
@@ -35,6 +37,7 @@ WATCH_INTERVAL_S = 0.1
 SETUP_TIMEOUT_S = 60
 STAGE = "/tmp"               # where the new root is assembled, in the sandbox's mount namespace
 HELPERS = 2                  # the namespace holder and the init: they count as processes too
+OPEN_FILES = 1024
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
@@ -46,17 +49,21 @@ def launch(policy: Policy, command: list[str]) -> int:
         _hand_over_writable(policy, uid, gid)
     out_fd = os.open(policy.out_dir, os.O_RDONLY | os.O_DIRECTORY) if policy.out_dir else None
     ours, theirs = socket.socketpair()
+    relay = Relay(policy.limits.output_bytes)
     holder = os.fork()
     if holder == 0:
         ours.close()
-        _child_exit(lambda: _hold_namespaces(policy, command, binds, uid, gid, theirs))
+        _child_exit(lambda: _hold_namespaces(policy, command, binds, uid, gid, theirs, relay))
     theirs.close()
+    relay.close_write_ends()
     for sig in FORWARDED:
         signal.signal(sig, lambda s, _: _signal(holder, s))
 
     verdict: dict = {"stopped": None, "reason": None, "notes": []}
     watched = _receive_folders(ours, verdict)
-    status = _watch(holder, watched, policy, verdict) if watched is not None else _reap(holder)
+    status = (_watch(holder, watched, policy, verdict, relay) if watched is not None
+              else _reap(holder))
+    relay.drain()
     if watched and policy.work and out_fd is not None and verdict["stopped"] is None:
         verdict["notes"] = harvest(watched[0], policy.keep, out_fd, policy.limits.disk_bytes)
     for fd in (watched or []) + ([out_fd] if out_fd is not None else []):
@@ -88,7 +95,66 @@ def _child_exit(body) -> None:
     os._exit(code)
 
 
-def _hold_namespaces(policy, command, binds, uid, gid, channel) -> int:
+class Relay:
+    """The command's stdout and stderr: pipes the launcher copies to its own, up to a cap.
+
+    No descriptor of the grader's (nbgrader's log file, say) reaches the sandbox.
+    """
+
+    def __init__(self, cap: int):
+        self.left = cap
+        self.targets, self.write_ends = {}, []
+        for target in (1, 2):
+            read_end, write_end = os.pipe()
+            self.targets[read_end] = target
+            self.write_ends.append(write_end)
+
+    def attach(self) -> None:
+        """In the command: stdin from /dev/null, stdout and stderr into the pipes."""
+        os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
+        for target, write_end in zip((1, 2), self.write_ends, strict=True):
+            os.dup2(write_end, target)
+
+    def close_write_ends(self) -> None:
+        for fd in self.write_ends:
+            os.close(fd)
+        for fd in self.targets:
+            os.set_blocking(fd, False)
+
+    def pump(self, timeout: float) -> None:
+        ready = select.select(list(self.targets), [], [], timeout)[0] if self.targets else []
+        if not ready:
+            time.sleep(timeout if not self.targets else 0)
+        for fd in ready:
+            self._copy(fd)
+
+    def drain(self) -> None:
+        for fd in list(self.targets):
+            while fd in self.targets and self._copy(fd):
+                pass
+            if fd in self.targets:
+                os.close(fd)
+                del self.targets[fd]
+
+    def _copy(self, fd: int) -> bool:
+        try:
+            data = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return False
+        if not data:
+            os.close(fd)
+            del self.targets[fd]
+            return False
+        kept, self.left = data[:max(self.left, 0)], self.left - len(data)
+        if kept:
+            try:
+                os.write(self.targets[fd], kept)
+            except OSError:
+                pass
+        return True
+
+
+def _hold_namespaces(policy, command, binds, uid, gid, channel, relay) -> int:
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     try:
         linux.enter_namespaces()
@@ -100,14 +166,14 @@ def _hold_namespaces(policy, command, binds, uid, gid, channel) -> int:
         return 126
     init = os.fork()
     if init == 0:
-        _child_exit(lambda: _init(policy, command, binds, handles, uid, gid, channel))
+        _child_exit(lambda: _init(policy, command, binds, handles, uid, gid, channel, relay))
     channel.close()
     for sig in FORWARDED:
         signal.signal(sig, lambda s, _: _signal(init, s))
     return _reap(init)
 
 
-def _init(policy: Policy, command, binds, handles, uid, gid, channel) -> int:
+def _init(policy: Policy, command, binds, handles, uid, gid, channel, relay) -> int:
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     try:
         rootfs.build(policy, binds, handles, STAGE, uid, gid)
@@ -123,7 +189,7 @@ def _init(policy: Policy, command, binds, handles, uid, gid, channel) -> int:
         os.close(fd)
     command_pid = os.fork()
     if command_pid == 0:
-        _child_exit(lambda: _exec(policy, command, uid, gid))
+        _child_exit(lambda: _exec(policy, command, uid, gid, relay))
     for sig in FORWARDED:
         signal.signal(sig, lambda s, _: _signal(command_pid, s))
     status = _seal_when_bound(policy, command_pid) if policy.ipc_dir else None
@@ -138,20 +204,22 @@ def _init(policy: Policy, command, binds, handles, uid, gid, channel) -> int:
     return _exit_code(status)
 
 
-def _exec(policy: Policy, command: list[str], uid: int, gid: int) -> int:
+def _exec(policy: Policy, command: list[str], uid: int, gid: int, relay: Relay) -> int:
     limits = policy.limits
     # Memory: the launcher stops the whole sandbox at limits.memory_bytes of resident memory;
     # this per-process cap on data (twice that) refuses absurd allocations at once.
     resource.setrlimit(resource.RLIMIT_DATA, (2 * limits.memory_bytes,) * 2)
     resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes + HELPERS,) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES,) * 2)  # each socket may buffer
+    relay.attach()
     for sig in FORWARDED:
         signal.signal(sig, signal.SIG_DFL)
     linux.drop_root(uid, gid)
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)  # a change of user clears it
     os.chdir(policy.cwd)
     linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
-    linux.forbid_user_namespaces()
+    linux.restrict_system_calls(user_namespaces=policy.may_sandbox)
     os.execve(command[0], command, policy.env)
 
 
@@ -169,14 +237,19 @@ def _seal_when_bound(policy: Policy, command_pid: int) -> int | None:
         sockets = [n for n in os.listdir(policy.ipc_dir)
                    if rootfs.is_socket(os.path.join(policy.ipc_dir, n))]
         if len(sockets) >= policy.ipc_sockets:
-            linux.mount(policy.ipc_dir, policy.ipc_dir, None, linux.MS_BIND)
-            linux.remount_read_only(policy.ipc_dir)
+            _seal(policy.ipc_dir)
             return None
         pid, status = os.waitpid(command_pid, os.WNOHANG)
         if pid:
             return status  # ended before binding them
         time.sleep(0.002)
+    _seal(policy.ipc_dir)  # a kernel that never binds them all gets no writable folder either
     return None
+
+
+def _seal(folder: str) -> None:
+    linux.mount(folder, folder, None, linux.MS_BIND)
+    linux.remount_read_only(folder)
 
 
 def _receive_folders(channel: socket.socket, verdict: dict) -> list[int] | None:
@@ -193,7 +266,7 @@ def _receive_folders(channel: socket.socket, verdict: dict) -> list[int] | None:
     return fds
 
 
-def _watch(holder: int, folders: list[int], policy: Policy, verdict: dict) -> int:
+def _watch(holder: int, folders: list[int], policy: Policy, verdict: dict, relay: Relay) -> int:
     """Wait for the sandbox to end; stop it when it goes over a limit."""
     limits = policy.limits
     while True:
@@ -207,7 +280,7 @@ def _watch(holder: int, folders: list[int], policy: Policy, verdict: dict) -> in
             verdict.update(stopped=over, reason=limits.reason(over))
             _signal(holder, signal.SIGKILL)
             return _reap(holder)
-        time.sleep(WATCH_INTERVAL_S)
+        relay.pump(WATCH_INTERVAL_S)
 
 
 def _disk_full(folders: list[int]) -> bool:
@@ -221,31 +294,34 @@ def _over_limit(holder: int, folders: list[int], limits) -> str | None:
         processes = psutil.Process(holder).children(recursive=True)[1:]  # not the init
     except psutil.NoSuchProcess:
         return None
-    threads = rss = 0
-    for process in processes:
-        try:
-            threads += process.num_threads()
-            rss += process.memory_info().rss
-        except psutil.Error:
-            pass
-    if threads >= limits.processes:
+    usage = [_usage(p.pid) for p in processes]
+    if sum(threads for threads, _, _ in usage) >= limits.processes:
         return "processes"
-    if rss > limits.memory_bytes and _proportional_memory(processes) > limits.memory_bytes:
-        return "memory_bytes"
+    if sum(memory for _, memory, _ in usage) > limits.memory_bytes:
+        # pages shared between processes (forked children) counted once
+        if _proportional_memory(processes, usage) > limits.memory_bytes:
+            return "memory_bytes"
     return None
 
 
-def _proportional_memory(processes) -> int:
-    """Memory with pages shared between processes (forked children) counted once."""
+def _usage(pid: int) -> tuple[int, int, int]:
+    """(threads, resident memory + page tables, page tables) of a process, in bytes."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+    except OSError:
+        return 0, 0, 0
+    kib = {key: int(fields.get(key, "0").split()[0] or 0) * 1024 for key in ("VmRSS", "VmPTE")}
+    return int(fields.get("Threads", "0")), kib["VmRSS"] + kib["VmPTE"], kib["VmPTE"]
+
+
+def _proportional_memory(processes, usage) -> int:
     total = 0
-    for process in processes:
+    for process, (_, memory, page_tables) in zip(processes, usage, strict=True):
         try:
-            total += process.memory_full_info().pss
+            total += process.memory_full_info().pss + page_tables
         except psutil.Error:
-            try:
-                total += process.memory_info().rss
-            except psutil.Error:
-                pass
+            total += memory
     return total
 
 

@@ -115,38 +115,41 @@ def mount_points() -> list[str]:
         return [line.split()[4].encode().decode("unicode_escape") for line in f]
 
 
-# --- seccomp: no user namespaces below the sandbox ------------------------------------------
-# Inside a user namespace of its own, code without capabilities gets them all back there,
-# and could mount a tmpfs of any size (memory no limit counts). The filter refuses
-# unshare/clone with CLONE_NEWUSER, clone3 (glibc then falls back to clone) and every
-# system call not made through the x86-64 ABI (int 0x80, x32), whose numbers differ.
+# --- seccomp: what no limit would count ------------------------------------------------------
+# Refused to the sandboxed command (and everything it starts):
+# - a user namespace of its own (unshare/clone with CLONE_NEWUSER): there, code without
+#   capabilities gets them all back and could mount a tmpfs of any size; clone3's flags
+#   cannot be read by the filter, so it is refused and glibc falls back to clone;
+# - memory that no process's resident memory shows: memfd_create, memfd_secret, System V
+#   shared memory, message queues and semaphores; and the kernel keyring, which outlives
+#   the sandbox and would let one submission leave data for another;
+# - every system call not made through the x86-64 ABI (int 0x80, x32): other numbers.
 _AUDIT_ARCH_X86_64, _X32_BIT = 0xC000003E, 0x40000000
-_SYS_CLONE, _SYS_UNSHARE, _SYS_CLONE3 = 56, 272, 435
+_SYS_CLONE, _SYS_UNSHARE = 56, 272
+_REFUSED = {"shmget": 29, "semget": 64, "msgget": 68, "add_key": 248, "request_key": 249,
+            "keyctl": 250, "memfd_create": 319, "clone3": 435, "memfd_secret": 447}
 _LD, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
-_ALLOW, _ERRNO = 0x7FFF0000, 0x00050000
-_EPERM, _ENOSYS = 1, 38
-_FILTER = [  # (code, jump if true, jump if false, k); offsets into struct seccomp_data
-    (_LD, 0, 0, 4),                      # 0: architecture
-    (_JEQ, 1, 0, _AUDIT_ARCH_X86_64),    # 1
-    (_RET, 0, 0, _ERRNO | _ENOSYS),      # 2: another ABI
-    (_LD, 0, 0, 0),                      # 3: system call number
-    (_JGE, 6, 0, _X32_BIT),              # 4: x32 -> 11
-    (_JEQ, 3, 0, _SYS_UNSHARE),          # 5: -> 9
-    (_JEQ, 2, 0, _SYS_CLONE),            # 6: -> 9
-    (_JEQ, 4, 0, _SYS_CLONE3),           # 7: -> 12
-    (_RET, 0, 0, _ALLOW),                # 8
-    (_LD, 0, 0, 16),                     # 9: flags (args[0], low 32 bits)
-    (_JSET, 0, 2, CLONE_NEWUSER),        # 10: -> 11, else 13
-    (_RET, 0, 0, _ERRNO | _EPERM),       # 11
-    (_RET, 0, 0, _ERRNO | _ENOSYS),      # 12: clone3
-    (_RET, 0, 0, _ALLOW),                # 13
-]
+_ALLOW, _EPERM, _ENOSYS = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
 
 
-def forbid_user_namespaces() -> None:
+def _filter(user_namespaces: bool) -> list[tuple[int, int, int, int]]:
+    """(code, jump if true, jump if false, k); offsets into struct seccomp_data."""
+    ops = [(_LD, 0, 0, 4), (_JEQ, 1, 0, _AUDIT_ARCH_X86_64), (_RET, 0, 0, _ENOSYS),
+           (_LD, 0, 0, 0), (_JGE, 0, 1, _X32_BIT), (_RET, 0, 0, _ENOSYS)]
+    for name, number in _REFUSED.items():
+        if not (user_namespaces and name == "clone3"):
+            ops += [(_JEQ, 0, 1, number), (_RET, 0, 0, _ENOSYS)]
+    if user_namespaces:
+        return ops + [(_RET, 0, 0, _ALLOW)]
+    return ops + [(_JEQ, 2, 0, _SYS_UNSHARE), (_JEQ, 1, 0, _SYS_CLONE), (_RET, 0, 0, _ALLOW),
+                  (_LD, 0, 0, 16), (_JSET, 0, 1, CLONE_NEWUSER),  # flags: args[0], low half
+                  (_RET, 0, 0, _EPERM), (_RET, 0, 0, _ALLOW)]
+
+
+def restrict_system_calls(user_namespaces: bool = False) -> None:
     """Install the filter above for this process and everything it starts (needs no_new_privs)."""
-    filters = (ctypes.c_ubyte * (8 * len(_FILTER)))(
-        *b"".join(struct.pack("HBBI", *op) for op in _FILTER))
-    program = struct.pack("HxxxxxxQ", len(_FILTER), ctypes.addressof(filters))
-    buffer = ctypes.create_string_buffer(program)
-    _check(_libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(2), buffer, 0, 0), "seccomp")
+    ops = _filter(user_namespaces)
+    filters = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *op) for op in ops))
+    program = ctypes.create_string_buffer(
+        struct.pack("HxxxxxxQ", len(ops), ctypes.addressof(filters)))
+    _check(_libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(2), program, 0, 0), "seccomp")

@@ -34,6 +34,9 @@ class Policy:
     # sockets there, then read-only, so student code cannot swap them for links.
     ipc_dir: str | None = None
     ipc_sockets: int = 5
+    # The command may create sandboxes of its own (user namespaces): for running the
+    # grader itself as an unprivileged user, never for student code.
+    may_sandbox: bool = False
 
     def save(self, path: Path) -> Path:
         path.write_text(json.dumps(asdict(self), indent=1))

@@ -75,7 +75,8 @@ def build(policy: Policy, binds: list[Bind], handles: dict[str, int], stage: str
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{stage}/dev/{name}")
     os.makedirs(f"{stage}/proc", exist_ok=True)
-    linux.mount("proc", f"{stage}/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
+    linux.mount("proc", f"{stage}/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC,
+                "hidepid=invisible")  # the processes of other users (a root init) are not there
 
     writable = {stage + p for p in ("/tmp", "/dev/shm", policy.work) if p}
     writable |= {stage + b.inside for b in binds if b.writable}
