@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import tempfile
 import time
@@ -265,7 +266,12 @@ def _annotate(path: Path, grade_id: str, message: str) -> None:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
                                                    text=f"Held-out evaluation: {message}\n")]
-    nbformat.write(nb, path)
+    # nbgrader leaves autograded notebooks read-only (0444): a grader that is not root
+    # cannot write into them, so the annotated copy replaces the file, with its mode.
+    fresh = path.with_name(f".{path.name}.annotated")
+    nbformat.write(nb, fresh)
+    fresh.chmod(path.stat().st_mode & 0o777)
+    os.replace(fresh, path)
 
 
 def _remove_artifacts(lab: Lab, notebook: str, autograded: Path) -> None:

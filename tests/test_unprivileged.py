@@ -25,12 +25,17 @@ import json, os, sys
 from pathlib import Path
 from autograder.collect import collect
 from autograder.course import Course
-from autograder.grade import grade
+from autograder.grade import _annotate, grade
 course = Course.at(sys.argv[1])
 collect(course, "ps0", Path(sys.argv[2]))
 results = grade(course, "ps0", jobs=2, time_limit_s=120, log=str)
+# The held-out step's note, written into an autograded notebook nbgrader left read-only.
+notebook = course.autograded / "good" / "ps0" / "tasks.ipynb"
+_annotate(notebook, "test_add", "written by a grader that is not root")
 print(json.dumps({"uid": os.getuid(), "scores": {r.student: r.total for r in results},
-                  "problems": {r.student: r.problems for r in results}}))
+                  "problems": {r.student: r.problems for r in results},
+                  "annotated": "not root" in notebook.read_text(),
+                  "mode": oct(notebook.stat().st_mode & 0o777)}))
 """
 
 
@@ -57,5 +62,6 @@ def test_grading_as_an_unprivileged_user(tiny_course_template):
         assert result["uid"] != 0 and (os.getuid() == 0 or result["uid"] == os.getuid())
         assert result["scores"] == {"cheat": 0, "good": 2}, result["problems"]
         assert "No such file or directory" in result["problems"]["cheat"][0]
+        assert result["annotated"] and result["mode"] == "0o444"
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
