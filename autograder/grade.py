@@ -175,7 +175,8 @@ def autograde_notebook(course: Course, lab: Lab, notebook: str, student: str,
         errors = [line.split("ERROR]", 1)[1].strip() for line in nbgrader.stdout.splitlines()
                   if "| ERROR]" in line]
         reason = errors[0] if errors else verdict.get("reason") or _first_line(nbgrader.stdout)
-        return f"nbgrader could not grade it: {reason}", notes
+        # nbgrader's log also holds what the kernel printed: the reason may be student text.
+        return f"nbgrader could not grade it: {printable(reason)[:300]}", notes
     return None, notes
 
 

@@ -146,6 +146,7 @@ def test_memory_that_no_process_shows_cannot_be_had(tmp_path):
         for name, call in [("memfd", lambda: os.memfd_create("x")),
                            ("shm", lambda: libc.shmget(0, 1 << 30, 0o1600)),
                            ("msg", lambda: libc.msgget(0, 0o1600)),
+                           ("mq", lambda: libc.syscall(240, b"q", 0o100, 0o600, None)),
                            ("keyring", lambda: libc.syscall(248, b"user", b"k", b"v", 1, -2))]:
             try:
                 result = call()
@@ -154,7 +155,7 @@ def test_memory_that_no_process_shows_cannot_be_had(tmp_path):
                 print(name, "refused" if err.errno == errno.ENOSYS else err)
     """)
     assert run.stdout.split() == ["memfd", "refused", "shm", "refused", "msg", "refused",
-                                  "keyring", "refused"], run.stderr
+                                  "mq", "refused", "keyring", "refused"], run.stderr
 
 
 def test_output_goes_through_the_launcher_capped(tmp_path):
@@ -174,6 +175,44 @@ def test_output_goes_through_the_launcher_capped(tmp_path):
         log.seek(0)
         output = log.read()
     assert output.startswith("True b''\n") and len(output) == SMALL.output_bytes
+
+
+def test_extended_attributes_are_bounded_by_the_number_of_files(tmp_path):
+    """They live in kernel memory that no size limit counts (about 1 KB per allowed file)."""
+    run, _, _ = sandboxed(tmp_path, """
+        import os
+        for folder in ("/dev/shm", "/tmp", "/submission"):
+            stored = 0
+            try:
+                for n in range(10**6):
+                    open(f"{folder}/{n}", "w").close()
+                    for k in range(64):
+                        os.setxattr(f"{folder}/{n}", f"user.{k}", bytes(60000))
+                        stored += 60000
+            except OSError:
+                print(stored // 10**6)
+    """)
+    shm, tmp, own = map(int, run.stdout.split())
+    assert shm <= 2 and tmp <= 20 and own <= 20, run.stderr
+
+
+def test_pages_shared_by_forked_processes_count_once(tmp_path):
+    run, verdict, _ = sandboxed(tmp_path, """
+        import os, time
+        shared = bytearray(200 * 10**6)  # 200 MB, resident in the parent and its 3 children
+        shared[::4096] = b"x" * len(range(0, len(shared), 4096))
+        children = []
+        for _ in range(3):
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(1.5)
+                os._exit(0)
+            children.append(pid)
+        for pid in children:
+            os.waitpid(pid, 0)
+        print("done")
+    """)
+    assert verdict["stopped"] is None and run.stdout == "done\n", (run.stderr, verdict)
 
 
 def test_an_absurd_allocation_fails_at_once(tmp_path):

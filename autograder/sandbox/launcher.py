@@ -34,6 +34,10 @@ from autograder.sandbox.harvest import harvest
 from autograder.sandbox.policy import Policy
 
 WATCH_INTERVAL_S = 0.1
+# Shared pages make summed resident memory overstate use, so above the limit the launcher
+# measures proportional memory, which costs time per mapping. It stops the sandbox without
+# measuring above this multiple of the limit, and when measuring takes longer than this.
+SHARED_FACTOR, MEASURE_BUDGET_S = 4, 0.5
 SETUP_TIMEOUT_S = 60
 STAGE = "/tmp"               # where the new root is assembled, in the sandbox's mount namespace
 HELPERS = 2                  # the namespace holder and the init: they count as processes too
@@ -177,7 +181,8 @@ def _init(policy: Policy, command, binds, handles, uid, gid, channel, relay) -> 
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     try:
         rootfs.build(policy, binds, handles, STAGE, uid, gid)
-        folders = [os.open(p, os.O_RDONLY | os.O_DIRECTORY) for p in (policy.work, "/tmp") if p]
+        folders = [os.open(p, os.O_RDONLY | os.O_DIRECTORY)
+                   for p in (policy.work, "/tmp", "/dev/shm") if p]
     except OSError as err:
         channel.send(f"error: cannot build the sandbox: {err}".encode())
         return 126
@@ -255,7 +260,7 @@ def _seal(folder: str) -> None:
 def _receive_folders(channel: socket.socket, verdict: dict) -> list[int] | None:
     channel.settimeout(SETUP_TIMEOUT_S)
     try:
-        message, fds, _, _ = socket.recv_fds(channel, 4096, 2)
+        message, fds, _, _ = socket.recv_fds(channel, 4096, 3)
     except (OSError, socket.timeout) as err:
         message, fds = f"error: no answer from the sandbox ({err})".encode(), []
     channel.close()
@@ -297,10 +302,11 @@ def _over_limit(holder: int, folders: list[int], limits) -> str | None:
     usage = [_usage(p.pid) for p in processes]
     if sum(threads for threads, _, _ in usage) >= limits.processes:
         return "processes"
-    if sum(memory for _, memory, _ in usage) > limits.memory_bytes:
-        # pages shared between processes (forked children) counted once
-        if _proportional_memory(processes, usage) > limits.memory_bytes:
-            return "memory_bytes"
+    resident = sum(memory for _, memory, _ in usage)
+    if resident > limits.memory_bytes and (resident > SHARED_FACTOR * limits.memory_bytes or
+                                           _proportional_memory(processes, usage,
+                                                                limits.memory_bytes)):
+        return "memory_bytes"
     return None
 
 
@@ -315,14 +321,21 @@ def _usage(pid: int) -> tuple[int, int, int]:
     return int(fields.get("Threads", "0")), kib["VmRSS"] + kib["VmPTE"], kib["VmPTE"]
 
 
-def _proportional_memory(processes, usage) -> int:
-    total = 0
-    for process, (_, memory, page_tables) in zip(processes, usage, strict=True):
+def _proportional_memory(processes, usage, limit: int) -> bool:
+    """Whether the processes use more than `limit`, pages they share counted once.
+
+    Largest first; taking longer than MEASURE_BUDGET_S (many mappings) counts as over.
+    """
+    deadline, total = time.monotonic() + MEASURE_BUDGET_S, 0
+    for process, (_, memory, page_tables) in sorted(zip(processes, usage, strict=True),
+                                                    key=lambda pair: -pair[1][1]):
         try:
             total += process.memory_full_info().pss + page_tables
         except psutil.Error:
             total += memory
-    return total
+        if total > limit or time.monotonic() > deadline:
+            return True
+    return False
 
 
 def _signal(pid: int, sig: int) -> None:

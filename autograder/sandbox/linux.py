@@ -121,13 +121,14 @@ def mount_points() -> list[str]:
 #   capabilities gets them all back and could mount a tmpfs of any size; clone3's flags
 #   cannot be read by the filter, so it is refused and glibc falls back to clone;
 # - memory that no process's resident memory shows: memfd_create, memfd_secret, System V
-#   shared memory, message queues and semaphores; and the kernel keyring, which outlives
-#   the sandbox and would let one submission leave data for another;
+#   shared memory, message queues (POSIX ones too) and semaphores; and the kernel keyring,
+#   which outlives the sandbox and would let one submission leave data for another;
 # - every system call not made through the x86-64 ABI (int 0x80, x32): other numbers.
 _AUDIT_ARCH_X86_64, _X32_BIT = 0xC000003E, 0x40000000
 _SYS_CLONE, _SYS_UNSHARE = 56, 272
-_REFUSED = {"shmget": 29, "semget": 64, "msgget": 68, "add_key": 248, "request_key": 249,
-            "keyctl": 250, "memfd_create": 319, "clone3": 435, "memfd_secret": 447}
+_REFUSED = {"shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240, "add_key": 248,
+            "request_key": 249, "keyctl": 250, "memfd_create": 319, "clone3": 435,
+            "memfd_secret": 447}
 _LD, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
 _ALLOW, _EPERM, _ENOSYS = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
 

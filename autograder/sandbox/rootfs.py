@@ -20,7 +20,9 @@ SYSTEM = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 DEVICES = ("null", "zero", "full", "random", "urandom")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "localtime", "fonts")  # fonts: fontconfig warns without
 SHM_BYTES = 64 * 1024**2
-FILES_PER_MOUNT = 65536
+# A tmpfs file's extended attributes live in kernel memory that no size limit counts,
+# up to about 1 KB per inode allowed: the number of files bounds them too.
+FILES_PER_MOUNT, SHM_FILES = 16384, 1024
 HOSTNAME = "sandbox"
 
 
@@ -52,8 +54,8 @@ def build(policy: Policy, binds: list[Bind], handles: dict[str, int], stage: str
     for name in SYSTEM:  # merged-/usr systems: /bin, /lib… are links into /usr
         if os.path.islink(f"/{name}"):
             os.symlink(os.readlink(f"/{name}"), f"{stage}/{name}")
-    tmpfs = {"/tmp": f"mode=1777,{disk}", "/dev": "mode=0755,size=64k",
-             "/dev/shm": f"mode=1777,size={SHM_BYTES}"}
+    tmpfs = {"/tmp": f"mode=1777,{disk}", "/dev": "mode=0755,size=64k,nr_inodes=64",
+             "/dev/shm": f"mode=1777,size={SHM_BYTES},nr_inodes={SHM_FILES}"}
     if policy.work:
         tmpfs[policy.work] = f"mode=0755,uid={uid},gid={gid},{disk}"
     mounts = [(path, ("tmpfs", options)) for path, options in tmpfs.items()]
