@@ -58,6 +58,11 @@ class HeldoutEvaluator:
     metric: str             # a key of autograder.heldout.METRICS
     thresholds: Thresholds
     artifact: str = ""      # the artifact's name (labs.artifacts) if not the dataset's
+    seq_len: int = 0        # char_bits: the window length, fixed by the lab, not by the student
+
+    def __post_init__(self):
+        if self.metric == "char_bits" and self.seq_len < 1:
+            raise ValueError(f"{self.grade_id}: a char_bits evaluator needs the lab's seq_len")
 
     @property
     def artifact_name(self) -> str:
@@ -109,7 +114,7 @@ LABS: dict[str, Lab] = {
                               artifact="nnlm"),
              HeldoutEvaluator("rnn_language_model", "heldout_char_lm", "shakespeare",
                               "char_bits", Thresholds(zero_at=4.8, full_at=2.65),
-                              artifact="char_lm")),
+                              artifact="char_lm", seq_len=100)),
             samples=("reference", "untouched", "partial"),
             sample_unsolved=("ngram_probabilities", "gradient_norms_per_step")),
         Lab("lab3", ("per_timestep_tagging", "pretrained_embeddings"), ("ud_ewt", "glove"),

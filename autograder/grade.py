@@ -221,6 +221,9 @@ def score_heldout(course: Course, lab: Lab, student: str, skip=(), sandboxed: bo
     """
     if not lab.evaluators:
         return []
+    for evaluator in lab.evaluators:  # nbgrader's pass/fail must not stand if this step fails
+        gradebook.set_cell_score(course, lab.name, evaluator.notebook, evaluator.grade_id,
+                                 student, 0.0)
     submission = course.autograded / student / lab.name
     with tempfile.TemporaryDirectory(prefix="dl4nlp-") as scratch:
         run = Path(scratch)

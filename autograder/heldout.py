@@ -82,17 +82,24 @@ def word_perplexity(evaluator, submission, heldout_dir, data_dir) -> tuple[float
     ids = np.array([index.get(w, index[UNKNOWN_WORD]) for w in words(text)], dtype=np.int64)
     windows = np.lib.stride_tricks.sliding_window_view(ids, context + 1)
     probabilities = _predict(model, windows[:, :context], (len(windows), len(vocabulary)))
-    if not np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-3):
-        raise ValueError("the model's outputs are not probabilities (end it with a softmax)")
+    # Rows that sum to 1 with values above 1 and below 0 would make a low "perplexity".
+    if (not np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-3)
+            or probabilities.min() < -1e-6 or probabilities.max() > 1 + 1e-6):
+        raise ValueError("the model's outputs are not probabilities: every value must be in "
+                         "[0, 1] and every row sum to 1 (end the model with a softmax)")
     chosen = probabilities[np.arange(len(windows)), windows[:, context]]
     nll = -np.log(np.clip(chosen, 1e-12, None))
     return float(np.exp(nll.mean())), f"{len(windows)} held-out words"
 
 
 def char_bits(evaluator, submission, heldout_dir, data_dir) -> tuple[float, str]:
-    """Bits per character: consecutive windows of seq_len + 1 characters, inputs then targets."""
+    """Bits per character: consecutive windows of seq_len + 1 characters, inputs then targets.
+
+    The window length is the lab's; the model must be causal (`_require_causal`), since
+    each window's inputs hold the targets one step later.
+    """
     model, settings = artifacts.load_language_model(evaluator.artifact_name, submission)
-    vocabulary, seq_len = settings["vocabulary"], _positive_int(settings, "seq_len")
+    vocabulary, seq_len = settings["vocabulary"], evaluator.seq_len
     counts = Counter(data.load(evaluator.dataset, "train", data_dir)["text"])
     _require_covered(vocabulary, [c for c, n in counts.items() if n >= REQUIRED_CHAR_COUNT],
                      f"of the characters seen {REQUIRED_CHAR_COUNT}+ times in training")
@@ -102,10 +109,31 @@ def char_bits(evaluator, submission, heldout_dir, data_dir) -> tuple[float, str]
     n = len(ids) // (seq_len + 1)
     windows = ids[: n * (seq_len + 1)].reshape(n, seq_len + 1)
     logits = _predict(model, windows[:, :-1], (n, seq_len, len(vocabulary))).astype(np.float64)
+    _require_causal(model, windows[:, :-1], logits)
     log_probabilities = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
     targets = windows[:, 1:]
     nll = -np.take_along_axis(log_probabilities, targets[..., None], axis=-1)
     return float(nll.mean() / math.log(2)), f"{targets.size} held-out characters"
+
+
+def _require_causal(model, inputs: np.ndarray, outputs: np.ndarray) -> None:
+    """Refuse a model whose output at a step changes when a later input changes.
+
+    Each window's tail, from a split point that varies between windows (so that
+    every step is tested), is replaced by another window's tail: ordinary text,
+    nothing a model could recognise as a probe. The outputs before the split must
+    stay as they were.
+    """
+    n, length = inputs.shape
+    if n < 2 or length < 2:
+        return
+    splits = 1 + (np.arange(n) * 37) % (length - 1)
+    later = np.arange(length)[None, :] >= splits[:, None]
+    probe = np.where(later, np.roll(inputs, 1, axis=0), inputs)
+    changed = _predict(model, probe, outputs.shape).astype(np.float64)
+    if not np.allclose(changed[~later], outputs[~later], rtol=1e-4, atol=1e-4):
+        raise ValueError("the model's prediction for a character changes when later characters "
+                         "change: a language model may read only the characters before it")
 
 
 def _predict(model, inputs: np.ndarray, shape: tuple) -> np.ndarray:

@@ -175,6 +175,8 @@ def test_feedback_shows_results_but_no_hidden_test_source(graded):
     assert len(pages) == 9 + len(HOSTILE)
     corrupt = (course.root / "feedback" / "corrupt" / "ps0" / "tasks.html").read_text()
     assert "Score: 0 / 2" in corrupt and "not a valid notebook" in corrupt
+    memory = (course.root / "feedback" / "memory" / "ps0" / "tasks.html").read_text()
+    assert "Score: 0 / 2" in memory and HOSTILE_REASONS["memory"] in memory
     wrong = (course.root / "feedback" / "wrong" / "ps0" / "tasks.html").read_text()
     assert "add(1, 2) should be 3" in wrong  # the visible test and its message
     assert "hidden tests: their result is shown below" in wrong

@@ -87,7 +87,7 @@ def test_language_model_metrics_of_uniform_models(toy_heldout, tmp_path):
     word = score(HeldoutEvaluator("nb", "g", "play", "word_perplexity", Thresholds(10, 5),
                                   artifact="nnlm"), submission, toy_heldout)
     char = score(HeldoutEvaluator("nb", "g", "play", "char_bits", Thresholds(4, 2),
-                                  artifact="char_lm"), submission, toy_heldout)
+                                  artifact="char_lm", seq_len=8), submission, toy_heldout)
     assert word["value"] == pytest.approx(6, rel=1e-4) and word["fraction"] == pytest.approx(0.8)
     assert char["value"] == pytest.approx(math.log2(len(chars)), rel=1e-4)
 
@@ -171,3 +171,43 @@ def test_scorer_runs_isolated_from_the_submission_folder(built, tmp_path):
     result, = json.loads(run.stdout)
     assert result["grade_id"] == LABS["lab1"].evaluators[0].grade_id
     assert result["value"] == pytest.approx(0.5) and result["fraction"] == 0.0
+
+
+@pytest.mark.slow
+def test_language_models_that_game_the_metric_score_zero(toy_heldout, tmp_path):
+    """Outputs that are not probabilities, and a character model that reads the next input."""
+    labs.seed_everything(0)
+    import keras
+    submission = tmp_path / "mallory"
+    vocabulary = ["<unk>", "to", "be", ",", "or", "not"]
+    inputs = keras.Input((2,), dtype="int32")
+    x = keras.layers.Flatten()(keras.layers.Embedding(6, 4)(inputs))
+    rows_sum_to_one = keras.layers.Dense(6, kernel_initializer="zeros", bias_initializer=(
+        keras.initializers.Constant([-3.0, 1.0, 1.0, 1.0, 1.0, 0.0])))(x)  # "to", "be": p = 1
+    artifacts.save_language_model("nnlm", keras.Model(inputs, rows_sum_to_one), vocabulary,
+                                  submission, context=2)
+    word = score(HeldoutEvaluator("nb", "g", "play", "word_perplexity", Thresholds(10, 5),
+                                  artifact="nnlm"), submission, toy_heldout)
+    assert word["fraction"] == 0 and "not probabilities" in word["message"]
+
+    chars = ["\u0000", *sorted(set("To be, or not to be: that is the question.\n"))]
+    size = len(chars)
+    peek = keras.Sequential([  # logits at step t: the input at step t + 1, i.e. the target
+        keras.Input((None,), dtype="int32"),
+        keras.layers.Embedding(size, size, embeddings_initializer="identity"),
+        keras.layers.Conv1D(size, 3, padding="same", use_bias=False)])
+    kernel = np.zeros((3, size, size), "float32")
+    kernel[2] = 20 * np.eye(size)
+    peek.layers[1].set_weights([kernel])
+    artifacts.save_language_model("char_lm", peek, chars, submission, seq_len=8)
+    evaluator = HeldoutEvaluator("nb", "g", "play", "char_bits", Thresholds(4, 2),
+                                 artifact="char_lm", seq_len=8)
+    char = score(evaluator, submission, toy_heldout)
+    assert char["fraction"] == 0 and "changes when later characters change" in char["message"]
+    causal = keras.Sequential([  # the same, looking one step back instead: allowed
+        keras.Input((None,), dtype="int32"),
+        keras.layers.Embedding(size, size, embeddings_initializer="identity"),
+        keras.layers.Conv1D(size, 2, padding="causal", use_bias=False)])
+    causal.layers[1].set_weights([kernel[:2]])
+    artifacts.save_language_model("char_lm", causal, chars, submission, seq_len=8)
+    assert score(evaluator, submission, toy_heldout)["value"] is not None
