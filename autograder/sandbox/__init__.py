@@ -4,9 +4,10 @@
 
 `policy.Policy` says what the command sees (an allow-list of read-only binds,
 one writable folder, a private /tmp), which limits it has and which files are
-taken from its folder afterwards; `launcher` runs it; `rootfs` builds its file
-system; `harvest` copies the expected files out. `docs/grading.md` ("Threat
-model") lists what this promises and how.
+taken from its folder afterwards; `launcher` runs it (`limits` watches it,
+`relay` copies its output); `rootfs` builds its file system; `harvest` copies
+the expected files out; `grading` holds the grader's two policies.
+`docs/grading.md` ("Threat model") lists what this promises and how.
 """
 from __future__ import annotations
 

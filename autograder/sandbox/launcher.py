@@ -3,15 +3,16 @@
 - the launcher (the grader's user; what nbgrader starts as the "kernel"):
   forwards signals, watches the limits, and when the command has ended copies
   the expected files out of its folder and writes the verdict;
-- the namespace holder: unprivileged (a root grader switches to
-  a sandbox user of its own for the command), it creates new user, mount, PID, network, IPC and
-  UTS namespaces and starts...
+- the namespace holder: creates new mount, PID, network, IPC and UTS
+  namespaces (and, unless the grader is root, a user namespace mapping the
+  grader's user to itself), opens the bind sources, and starts...
 - the init (PID 1 inside): builds the new root (`rootfs`), hands the launcher
   descriptors of the writable folders, starts the command, seals Jupyter's IPC
   folder once the kernel has bound its sockets, reaps orphans, and when the
   command ends, kills whatever it left;
 - the command, with the policy's environment and resource limits, no
-  capabilities (its user is not root inside), `no_new_privs`, and a seccomp
+  capabilities (its user is not root inside; under a root grader, a user of
+  its own, `linux.sandbox_user`), `no_new_privs`, and a seccomp
   filter (`linux.restrict_system_calls`); its stdin is /dev/null, its stdout
   and stderr pipes that the launcher copies, up to the output limit.
 """
@@ -20,24 +21,19 @@ from __future__ import annotations
 import json
 import os
 import resource
-import select
 import signal
 import socket
 import sys
 import time
 from pathlib import Path
 
-import psutil
-
 from autograder.sandbox import linux, rootfs
 from autograder.sandbox.harvest import harvest
+from autograder.sandbox.limits import disk_full, over_limit
 from autograder.sandbox.policy import Policy
+from autograder.sandbox.relay import Relay
 
 WATCH_INTERVAL_S = 0.1
-# Shared pages make summed resident memory overstate use, so above the limit the launcher
-# measures proportional memory, which costs time per mapping. It stops the sandbox without
-# measuring above this multiple of the limit, and when measuring takes longer than this.
-SHARED_FACTOR, MEASURE_BUDGET_S = 4, 0.5
 SETUP_TIMEOUT_S = 60
 STAGE = "/tmp"               # where the new root is assembled, in the sandbox's mount namespace
 HELPERS = 2                  # the namespace holder and the init: they count as processes too
@@ -97,65 +93,6 @@ def _child_exit(body) -> None:
     except BaseException as err:  # noqa: BLE001 -- reported to the launcher, then exit
         print(f"sandbox: {err}", file=sys.stderr)
     os._exit(code)
-
-
-class Relay:
-    """The command's stdout and stderr: pipes the launcher copies to its own, up to a cap.
-
-    No descriptor of the grader's (nbgrader's log file, say) reaches the sandbox.
-    """
-
-    def __init__(self, cap: int):
-        self.left = cap
-        self.targets, self.write_ends = {}, []
-        for target in (1, 2):
-            read_end, write_end = os.pipe()
-            self.targets[read_end] = target
-            self.write_ends.append(write_end)
-
-    def attach(self) -> None:
-        """In the command: stdin from /dev/null, stdout and stderr into the pipes."""
-        os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
-        for target, write_end in zip((1, 2), self.write_ends, strict=True):
-            os.dup2(write_end, target)
-
-    def close_write_ends(self) -> None:
-        for fd in self.write_ends:
-            os.close(fd)
-        for fd in self.targets:
-            os.set_blocking(fd, False)
-
-    def pump(self, timeout: float) -> None:
-        ready = select.select(list(self.targets), [], [], timeout)[0] if self.targets else []
-        if not ready:
-            time.sleep(timeout if not self.targets else 0)
-        for fd in ready:
-            self._copy(fd)
-
-    def drain(self) -> None:
-        for fd in list(self.targets):
-            while fd in self.targets and self._copy(fd):
-                pass
-            if fd in self.targets:
-                os.close(fd)
-                del self.targets[fd]
-
-    def _copy(self, fd: int) -> bool:
-        try:
-            data = os.read(fd, 1 << 16)
-        except BlockingIOError:
-            return False
-        if not data:
-            os.close(fd)
-            del self.targets[fd]
-            return False
-        kept, self.left = data[:max(self.left, 0)], self.left - len(data)
-        if kept:
-            try:
-                os.write(self.targets[fd], kept)
-            except OSError:
-                pass
-        return True
 
 
 def _hold_namespaces(policy, command, binds, uid, gid, channel, relay) -> int:
@@ -277,65 +214,15 @@ def _watch(holder: int, folders: list[int], policy: Policy, verdict: dict, relay
     while True:
         pid, status = os.waitpid(holder, os.WNOHANG)
         if pid:  # a write that failed for want of space may have ended the command
-            if _disk_full(folders):
+            if disk_full(folders):
                 verdict.update(stopped="disk_bytes", reason=limits.reason("disk_bytes"))
             return _exit_code(status)
-        over = _over_limit(holder, folders, limits)
+        over = over_limit(holder, folders, limits)
         if over:
             verdict.update(stopped=over, reason=limits.reason(over))
             _signal(holder, signal.SIGKILL)
             return _reap(holder)
         relay.pump(WATCH_INTERVAL_S)
-
-
-def _disk_full(folders: list[int]) -> bool:
-    return any(os.fstatvfs(fd).f_bavail == 0 or os.fstatvfs(fd).f_favail == 0 for fd in folders)
-
-
-def _over_limit(holder: int, folders: list[int], limits) -> str | None:
-    if _disk_full(folders):
-        return "disk_bytes"
-    try:
-        processes = psutil.Process(holder).children(recursive=True)[1:]  # not the init
-    except psutil.NoSuchProcess:
-        return None
-    usage = [_usage(p.pid) for p in processes]
-    if sum(threads for threads, _, _ in usage) >= limits.processes:
-        return "processes"
-    resident = sum(memory for _, memory, _ in usage)
-    if resident > limits.memory_bytes and (resident > SHARED_FACTOR * limits.memory_bytes or
-                                           _proportional_memory(processes, usage,
-                                                                limits.memory_bytes)):
-        return "memory_bytes"
-    return None
-
-
-def _usage(pid: int) -> tuple[int, int, int]:
-    """(threads, resident memory + page tables, page tables) of a process, in bytes."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            fields = dict(line.split(":", 1) for line in f if ":" in line)
-    except OSError:
-        return 0, 0, 0
-    kib = {key: int(fields.get(key, "0").split()[0] or 0) * 1024 for key in ("VmRSS", "VmPTE")}
-    return int(fields.get("Threads", "0")), kib["VmRSS"] + kib["VmPTE"], kib["VmPTE"]
-
-
-def _proportional_memory(processes, usage, limit: int) -> bool:
-    """Whether the processes use more than `limit`, pages they share counted once.
-
-    Largest first; taking longer than MEASURE_BUDGET_S (many mappings) counts as over.
-    """
-    deadline, total = time.monotonic() + MEASURE_BUDGET_S, 0
-    for process, (_, memory, page_tables) in sorted(zip(processes, usage, strict=True),
-                                                    key=lambda pair: -pair[1][1]):
-        try:
-            total += process.memory_full_info().pss + page_tables
-        except psutil.Error:
-            total += memory
-        if total > limit or time.monotonic() > deadline:
-            return True
-    return False
 
 
 def _signal(pid: int, sig: int) -> None:
