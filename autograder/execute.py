@@ -39,12 +39,13 @@ class CapOutput(Execute):
                     json.dump({"output_cut": True, "max_bytes": self.max_bytes}, f)
 
     def output(self, outs, msg, display_id, cell_index):
+        if self._cut:
+            return None
         size = len(json.dumps(msg.get("content", {})))
         if self._used + size <= self.max_bytes:
             self._used += size
             return super().output(outs, msg, display_id, cell_index)
-        if not self._cut:
-            self._cut = True
-            outs.append(new_output("stream", name="stdout",
-                                   text=NOTE.format(size=human_size(self.max_bytes))))
+        self._cut = True
+        outs.append(new_output("stream", name="stdout",
+                               text=NOTE.format(size=human_size(self.max_bytes))))
         return None

@@ -23,7 +23,10 @@ LABS_DIR = Path(labs.__file__).resolve().parent
 AUTOGRADER_DIR = Path(__file__).resolve().parents[1]
 SCORER_MODULES = ("__init__.py", "catalog.py", "heldout.py")  # what `autograder.heldout` imports
 PASSED_ON = ("DL4NLP_SEED",)  # the grader's environment variables a kernel may see
-KERNEL_COMMAND = [sys.executable, "-s", "-P", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+# Inside, -I would also drop PYTHONPATH (where labs is): -s -P keep out the user's site
+# folder and the working directory.
+PYTHON_INSIDE = [sys.executable, "-s", "-P"]
+KERNEL_COMMAND = [*PYTHON_INSIDE, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
 
 def sandboxed(policy_file: Path, command: list[str]) -> list[str]:
@@ -60,6 +63,6 @@ def scorer_command(lab: Lab, submission: Path, heldout: Path, data: Path,
     """`autograder.heldout` for one submission; `inside`: with the sandbox's paths."""
     if inside:
         submission, heldout, data = Path(WORK), Path(HELDOUT), Path(DATA)
-    return [sys.executable, "-s" if inside else "-I", *(["-P"] if inside else []), "-m",
-            "autograder.heldout", "--lab", lab.name, "--submission", str(submission),
-            "--heldout-dir", str(heldout), "--data-dir", str(data)]
+    python = PYTHON_INSIDE if inside else [sys.executable, "-I"]
+    return [*python, "-m", "autograder.heldout", "--lab", lab.name, "--submission",
+            str(submission), "--heldout-dir", str(heldout), "--data-dir", str(data)]

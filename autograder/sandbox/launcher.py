@@ -23,6 +23,7 @@ import os
 import resource
 import signal
 import socket
+import stat
 import sys
 import time
 from pathlib import Path
@@ -177,7 +178,7 @@ def _seal_when_bound(policy: Policy, command_pid: int) -> int | None:
     deadline = time.monotonic() + SETUP_TIMEOUT_S
     while time.monotonic() < deadline:
         sockets = [n for n in os.listdir(policy.ipc_dir)
-                   if rootfs.is_socket(os.path.join(policy.ipc_dir, n))]
+                   if _is_socket(os.path.join(policy.ipc_dir, n))]
         if len(sockets) >= policy.ipc_sockets:
             _seal(policy.ipc_dir)
             return None
@@ -187,6 +188,13 @@ def _seal_when_bound(policy: Policy, command_pid: int) -> int | None:
         time.sleep(0.002)
     _seal(policy.ipc_dir)  # a kernel that never binds them all gets no writable folder either
     return None
+
+
+def _is_socket(path: str) -> bool:
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _seal(folder: str) -> None:
@@ -233,11 +241,10 @@ def _signal(pid: int, sig: int) -> None:
 
 
 def _reap(pid: int) -> int:
-    while True:
-        try:
-            return _exit_code(os.waitpid(pid, 0)[1])
-        except ChildProcessError:
-            return 126
+    try:
+        return _exit_code(os.waitpid(pid, 0)[1])
+    except ChildProcessError:
+        return 126
 
 
 def _exit_code(status: int) -> int:

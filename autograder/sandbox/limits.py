@@ -19,7 +19,8 @@ SHARED_FACTOR, MEASURE_BUDGET_S = 4, 0.5
 
 
 def disk_full(folders: list[int]) -> bool:
-    return any(os.fstatvfs(fd).f_bavail == 0 or os.fstatvfs(fd).f_favail == 0 for fd in folders)
+    """Whether a writable tmpfs has no room left, for bytes or for files."""
+    return any(0 in (usage.f_bavail, usage.f_favail) for usage in map(os.fstatvfs, folders))
 
 
 def over_limit(holder: int, folders: list[int], limits) -> str | None:

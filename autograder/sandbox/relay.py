@@ -33,10 +33,11 @@ class Relay:
             os.set_blocking(fd, False)
 
     def pump(self, timeout: float) -> None:
-        ready = select.select(list(self.targets), [], [], timeout)[0] if self.targets else []
-        if not ready:
-            time.sleep(timeout if not self.targets else 0)
-        for fd in ready:
+        """Copy what is ready within `timeout` seconds (or just wait, once both pipes closed)."""
+        if not self.targets:
+            time.sleep(timeout)
+            return
+        for fd in select.select(list(self.targets), [], [], timeout)[0]:
             self._copy(fd)
 
     def drain(self) -> None:

@@ -11,7 +11,7 @@ a minimal `/dev`, a `/proc` of the sandbox's own PID namespace, a few generated
 from __future__ import annotations
 
 import os
-import stat
+import socket
 
 from autograder.sandbox import linux
 from autograder.sandbox.policy import Bind, Policy
@@ -90,7 +90,6 @@ def build(policy: Policy, binds: list[Bind], handles: dict[str, int], stage: str
     os.chdir(stage)
     linux.pivot_root_here()
     linux.loopback_up()
-    import socket
     socket.sethostname(HOSTNAME)
 
 
@@ -120,10 +119,3 @@ def _write_etc(stage: str, uid: int, gid: int) -> None:
 
 def _under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
-def is_socket(path: str) -> bool:
-    try:
-        return stat.S_ISSOCK(os.lstat(path).st_mode)
-    except OSError:
-        return False
