@@ -16,7 +16,7 @@ c.CourseDirectory.autograded_directory = "autograded"  # instructor-local, git-i
 c.CourseDirectory.feedback_directory = "feedback"      # instructor-local, git-ignored
 # Generated data and helper copies in a released lab folder are not course files.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
-                            "data", "labs", "predictions", "models"]
+                            "data", "labs", "predictions", "models", "probes"]
 # The gradebook is gradebook.db here (git-ignored); the autograder passes its URL with
 # a lock timeout so that parallel graders wait for SQLite instead of failing.
 

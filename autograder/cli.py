@@ -30,7 +30,8 @@ def main(argv=None) -> int:
     p.add_argument("--replace", action="store_true",
                    help="archive an earlier collection of the same student and collect again")
 
-    p = verbs.add_parser("grade", help="autograde, then score held-out artifacts")
+    p = verbs.add_parser("grade", help="autograde, then judge the probes and score held-out "
+                                       "artifacts")
     p.add_argument("lab")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2),
@@ -39,8 +40,8 @@ def main(argv=None) -> int:
                    help="stop a notebook after this long (default: the lab's, 900 s)")
     p.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX)
 
-    p = verbs.add_parser("score-heldout",
-                         help="only the held-out step, after a plain `nbgrader autograde`")
+    p = verbs.add_parser("score", help="only the judge and the held-out step, after a plain "
+                                       "`nbgrader autograde`")
     p.add_argument("lab")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX)
@@ -94,14 +95,15 @@ def _grade(args) -> int:
     return 0
 
 
-def _score_heldout(args) -> int:
+def _score(args) -> int:
     from autograder import gradebook
-    from autograder.grade import require_sandbox, score_heldout
+    from autograder.grade import answer_keys, require_sandbox, score
     course = Course.at(args.course)
     lab = course.lab(args.lab)
     require_sandbox(not args.no_sandbox, print)
+    answer_keys(course, lab, not args.no_sandbox)
     for student in args.student or course.students(lab.name):
-        problems = score_heldout(course, lab, student, sandboxed=not args.no_sandbox)
+        problems = score(course, lab, student, sandboxed=not args.no_sandbox)
         total = sum(s for s, _ in gradebook.notebook_scores(course, lab.name, student).values())
         print(f"{student}: {total:g} points" + "".join(f"\n  {p}" for p in problems))
     return 0
@@ -129,5 +131,5 @@ def _demo(args) -> int:
 
 
 VERBS = {"release": _release, "collect": _collect, "grade": _grade,
-         "score-heldout": _score_heldout, "feedback": _feedback, "export": _export,
+         "score": _score, "feedback": _feedback, "export": _export,
          "demo": _demo}

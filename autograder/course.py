@@ -14,6 +14,7 @@ from autograder.catalog import LABS, Lab
 
 NBGRADER_CONFIG = "nbgrader_config.py"
 COURSE_ID = "dl4nlp"
+ANSWER_KEYS = "keys"  # in the held-out folder: the reference's probe results, per lab
 
 
 class GradingError(Exception):
@@ -61,6 +62,10 @@ class Course:
         return self.root / "autograder" / "heldout"
 
     @property
+    def answer_keys(self) -> Path:
+        return self.heldout / ANSWER_KEYS
+
+    @property
     def gradebook(self) -> Path:
         return self.root / "gradebook.db"
 
@@ -87,16 +92,21 @@ class Course:
 
     def nbgrader(self, *args: str, timeout: float | None = None, env: dict | None = None
                  ) -> subprocess.CompletedProcess:
-        """Run an nbgrader app in this course; its output (stdout and stderr) is captured.
+        """Run an nbgrader app in this course (see `run`)."""
+        # -I: nothing from the working directory or the environment is imported.
+        return self.run(sys.executable, "-I", "-m", "nbgrader", *args,
+                        f"--CourseDirectory.root={self.root}",
+                        f"--CourseDirectory.db_url={self.db_url}", timeout=timeout, env=env)
 
-        On `timeout` nbgrader and every process it started (kernels run in
+    def run(self, *command: str, timeout: float | None = None, env: dict | None = None
+            ) -> subprocess.CompletedProcess:
+        """Run a command in this course; its output (stdout and stderr) is captured.
+
+        On `timeout` the command and every process it started (kernels run in
         sessions of their own) are killed, and `subprocess.TimeoutExpired` raised.
         Output goes through a file, not a pipe: a process left behind by student
         code cannot keep the grader waiting for the pipe to close.
         """
-        # -I: nothing from the working directory or the environment is imported.
-        command = [sys.executable, "-I", "-m", "nbgrader", *args,
-                   f"--CourseDirectory.root={self.root}", f"--CourseDirectory.db_url={self.db_url}"]
         with tempfile.TemporaryFile("w+") as output:
             process = subprocess.Popen(command, cwd=self.root, stdout=output,
                                        stderr=subprocess.STDOUT, text=True,

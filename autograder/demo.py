@@ -55,8 +55,10 @@ def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print
         for student in report.collected:
             log(f"   {student:10s} {descriptions[student]}")
 
-        _step(log, f"5. Grade {lab.name}", "nbgrader autograde runs every notebook; then the "
-              "held-out evaluators score the saved predictions in a separate process.")
+        _step(log, f"5. Grade {lab.name}", "nbgrader autograde runs every notebook in the "
+              "sandbox; then, in separate processes, the judge compares what the hidden tests "
+              "recorded with the reference's answer key and the held-out evaluators score the "
+              "saved predictions.")
         results = grade(course, lab.name, jobs=jobs, log=lambda line: log("   " + line))
         log("")
         log(score_table(lab, results))
@@ -64,7 +66,7 @@ def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print
         pages = feedback(course, lab.name)
         _step(log, f"6. Feedback {lab.name}",
               f"{len(pages)} HTML pages in {course.feedback}/STUDENT/{lab.name}/ "
-              "(hidden tests show only their result).")
+              "(hidden tests show only the verdict of each check).")
 
     out = export(course, course.root / "grades.csv")
     _step(log, "7. Export", f"{out}:")

@@ -1,13 +1,15 @@
-"""`grade LAB`: nbgrader autograde for every submission, then the held-out scoring.
+"""`grade LAB`: nbgrader autograde for every submission, then the judge and held-out scoring.
 
 Each notebook of each submission is autograded by its own `nbgrader autograde`
 process under a time limit, its kernel in a sandbox (`autograder.sandbox`);
 students are graded in parallel. A notebook that is not valid JSON, crashes
 nbgrader, runs out of time or goes over a sandbox limit gets 0 points and a
-reason; the batch always completes. Afterwards every held-out evaluator scores
-the notebook's saved artifact in a separate, sandboxed process
-(`autograder.heldout`) and writes the result into the gradebook as the score
-of its grade cell.
+reason; the batch always completes. Afterwards, in separate sandboxed
+processes that run no student code, the judge (`autograder.judge`) scores each
+test cell from the probes the kernel recorded against the answer key
+(`autograder.keys`), and every held-out evaluator scores the notebook's saved
+artifact (`autograder.heldout`); their results become the scores of the grade
+cells and the outputs those cells show.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import gradebook, sandbox
+from autograder import gradebook, keys, sandbox
 from autograder.catalog import Lab
 from autograder.course import Course, GradingError
 from autograder.execute import AUTOGRADE_PREPROCESSORS
@@ -31,8 +33,7 @@ from autograder.sandbox import grading as policies
 from autograder.untrusted import printable
 from labs.data import DATA_DIR_ENV
 
-HELDOUT_TIMEOUT_S = 300
-SANDBOX_KERNEL = "dl4nlp-sandbox"
+SCORER_TIMEOUT_S = 300  # the judge's and the held-out scorer's, each
 REPORT = "grading.json"  # beside the autograded notebooks: problems found while grading
 WITHOUT_SANDBOX = ("grading with --no-sandbox: student code runs as you, with your files, "
                    "network and memory; it can read held-out labels, solutions and other "
@@ -68,6 +69,7 @@ def grade(course: Course, lab_name: str, students: list[str] | None = None,
         raise GradingError(f"{lab.name} has not been released: run `autograder release {lab.name}`")
 
     require_sandbox(sandboxed, log)
+    answer_keys(course, lab, sandboxed, log, jobs)
 
     def one(student: str) -> StudentResult:
         started = time.perf_counter()
@@ -89,6 +91,19 @@ def require_sandbox(sandboxed: bool, log) -> None:
                            f"pass --no-sandbox ({WITHOUT_SANDBOX}).")
 
 
+def answer_keys(course: Course, lab: Lab, sandboxed: bool, log=print, jobs: int = 1
+                ) -> dict[str, dict]:
+    """{notebook: answer key} of the lab's notebooks that have probes (built when stale)."""
+    def one(notebook: str) -> dict | None:
+        if not keys.is_current(course, lab, notebook):
+            log(f"recording the answer key of {lab.name}/{notebook} from the reference solution")
+        return keys.ensure_key(course, lab, notebook, sandboxed)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        built = dict(zip(lab.notebooks, pool.map(one, lab.notebooks)))
+    return {notebook: key for notebook, key in built.items() if key is not None}
+
+
 def grade_student(course: Course, lab: Lab, student: str, sandboxed: bool = False) -> StudentResult:
     result = StudentResult(student)
     submitted = course.submitted / student / lab.name
@@ -98,7 +113,7 @@ def grade_student(course: Course, lab: Lab, student: str, sandboxed: bool = Fals
     for notebook in lab.notebooks:
         problem = check_notebook(submitted / f"{notebook}.ipynb")
         if problem is None:
-            _remove_artifacts(lab, notebook, autograded)
+            _remove_artifacts(course, lab, notebook, autograded)
             problem, notes = autograde_notebook(course, lab, notebook, student, sandboxed)
             result.problems += [f"{notebook}: {note}" for note in notes]
         if problem is not None:
@@ -112,7 +127,7 @@ def grade_student(course: Course, lab: Lab, student: str, sandboxed: bool = Fals
                 result.problems.append(f"{notebook}: {errors[0]}{more}")
     for notebook in failed:
         gradebook.zero_notebook(course, lab.name, notebook, student)
-    result.problems += score_heldout(course, lab, student, skip=failed, sandboxed=sandboxed)
+    result.problems += score(course, lab, student, skip=failed, sandboxed=sandboxed)
     result.scores = gradebook.notebook_scores(course, lab.name, student)
     _save_report(autograded, result, failed)
     return result
@@ -153,14 +168,11 @@ def autograde_notebook(course: Course, lab: Lab, notebook: str, student: str,
         if sandboxed:
             runtime = run / "runtime"
             runtime.mkdir()
-            policy = policies.kernel_policy(course, lab, notebook, runtime, autograded, status_file)
-            write_kernelspec(run / "kernels", policies.sandboxed(
-                policy.save(run / "policy.json"), policies.KERNEL_COMMAND))
-            # IPC sockets (kernel-ipc-N) beside the connection file: no TCP port is needed
-            # between the grader and a kernel whose network namespace has only loopback.
-            args += [f"--Execute.kernel_name={SANDBOX_KERNEL}", "--KernelManager.transport=ipc",
-                     f"--KernelManager.connection_file={runtime / 'kernel.json'}"]
-            env.update(JUPYTER_PATH=str(run), JUPYTER_RUNTIME_DIR=str(runtime))
+            policy = policies.kernel_policy(course, lab, expected_files(course, lab, notebook),
+                                            runtime, autograded, status_file)
+            kernel_args, kernel_env = policies.kernel_setup(run, policy)
+            args += kernel_args
+            env.update(kernel_env)
         try:
             nbgrader = course.nbgrader(*args, timeout=lab.time_limit_s, env=env)
         except subprocess.TimeoutExpired:
@@ -188,15 +200,6 @@ def _read_json(path: Path) -> dict:
         return {}
 
 
-def write_kernelspec(folder: Path, argv: list[str]) -> None:
-    """A kernelspec that starts the Python kernel inside `autograder.sandbox`."""
-    spec = folder / SANDBOX_KERNEL
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps(
-        {"argv": argv, "display_name": "Python 3 (sandboxed)", "language": "python",
-         "interrupt_mode": "signal"}))
-
-
 def cell_errors(path: Path) -> list[str]:
     """One line per cell that raised (`<grade id or cell N> raised <error>`)."""
     if not path.is_file():
@@ -212,64 +215,104 @@ def cell_errors(path: Path) -> list[str]:
     return problems
 
 
-def score_heldout(course: Course, lab: Lab, student: str, skip=(), sandboxed: bool = False
-                  ) -> list[str]:
-    """Run the held-out evaluators in a separate process and store their scores.
+def score(course: Course, lab: Lab, student: str, skip=(), sandboxed: bool = False) -> list[str]:
+    """The judge's and the held-out evaluators' scores of one submission, into the gradebook.
 
-    In the sandbox, that process sees the held-out files, the datasets and the
-    submission's artifacts read-only, and nothing else: a crafted model file gains nothing.
+    Every cell they score is set to 0 first, so nbgrader's in-kernel pass/fail never
+    stands; a step that fails leaves its cells at 0 with the reason. `skip`: notebooks
+    that could not be graded (already 0).
     """
-    if not lab.evaluators:
-        return []
-    for evaluator in lab.evaluators:  # nbgrader's pass/fail must not stand if this step fails
+    submission = course.autograded / student / lab.name
+    problems, outputs = [], {}  # outputs: notebook -> {grade id: the text the cell shows}
+    probed = {nb: key for nb, key in answer_keys(course, lab, sandboxed, log=lambda _: None).items()
+              if nb not in skip}
+    for notebook, key in probed.items():
+        for grade_id in key["cells"]:
+            gradebook.set_cell_score(course, lab.name, notebook, grade_id, student, 0.0)
+    for evaluator in lab.evaluators:
         gradebook.set_cell_score(course, lab.name, evaluator.notebook, evaluator.grade_id,
                                  student, 0.0)
-    submission = course.autograded / student / lab.name
+    if probed:
+        items, failure = _run_scorer(course, lab, "judge", submission, sandboxed, tuple(probed))
+        if failure is not None:
+            items = [{"notebook": nb, "grade_id": gid, "fraction": 0.0,
+                      "verdicts": [{"message": f"the checks could not be judged: {failure}"}]}
+                     for nb, key in probed.items() for gid in key["cells"]]
+            problems.append(f"judging failed: {failure}")
+        for item in items:
+            points, max_points = gradebook.set_cell_score(
+                course, lab.name, item["notebook"], item["grade_id"], student, item["fraction"])
+            passed = sum(1 for v in item["verdicts"] if v.get("passed"))
+            lines = [f"Checks: {passed} of {len(item['verdicts'])} passed -> "
+                     f"{points:g}/{max_points:g} points"]
+            lines += [("  ok    " if v.get("passed") else "  FAIL  ") + v["message"]
+                      for v in item["verdicts"]]
+            outputs.setdefault(item["notebook"], {})[item["grade_id"]] = "\n".join(lines)
+    if lab.evaluators:
+        items, failure = _run_scorer(course, lab, "heldout", submission, sandboxed)
+        if failure is not None:  # a model that exhausts memory, say: zero, with the reason
+            items = [{"notebook": e.notebook, "grade_id": e.grade_id, "value": None,
+                      "fraction": 0.0, "message": f"held-out scoring failed: {failure}"}
+                     for e in lab.evaluators]
+        for item in items:
+            if item["notebook"] in skip:
+                item["fraction"], item["message"] = 0.0, "notebook could not be graded"
+            points, max_points = gradebook.set_cell_score(
+                course, lab.name, item["notebook"], item["grade_id"], student, item["fraction"])
+            outputs.setdefault(item["notebook"], {})[item["grade_id"]] = (
+                f"Held-out evaluation: {item['message']} -> {points:g}/{max_points:g} points")
+            if item["value"] is None and item["notebook"] not in skip:
+                problems.append(f"{item['notebook']}: held-out score 0 ({item['message']})")
+    for notebook, texts in outputs.items():
+        _show_results(submission / f"{notebook}.ipynb", texts)
+    return problems
+
+
+def _run_scorer(course: Course, lab: Lab, step: str, submission: Path, sandboxed: bool,
+                notebooks: tuple[str, ...] = ()) -> tuple[list | None, str | None]:
+    """(the JSON list `autograder.<step>` printed, or None; why it failed, or None).
+
+    In the sandbox, the process sees the answer keys, held-out files, datasets and the
+    submission's files read-only, and nothing else: a crafted file gains nothing.
+    """
     with tempfile.TemporaryDirectory(prefix="dl4nlp-") as scratch:
         run = Path(scratch)
-        command = policies.scorer_command(lab, submission, course.heldout, course.data,
-                                          inside=sandboxed)
+        command = policies.scorer_command(step, course, lab, submission, sandboxed, notebooks)
         if sandboxed:
             policy = policies.scorer_policy(course, lab, submission, run / "sandbox.json")
             command = policies.sandboxed(policy.save(run / "policy.json"), command)
         try:
             scorer = subprocess.run(command, cwd=run, capture_output=True, text=True,
-                                    timeout=HELDOUT_TIMEOUT_S, stdin=subprocess.DEVNULL)
-            verdict = _read_json(run / "sandbox.json")
-            failure = verdict.get("reason") if verdict.get("stopped") else None
-            if failure is None and scorer.returncode != 0:
-                lines = scorer.stderr.strip().splitlines()
-                failure = lines[-1] if lines else f"exit status {scorer.returncode}"
-            items = json.loads(scorer.stdout) if failure is None else None
+                                    timeout=SCORER_TIMEOUT_S, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            failure = f"stopped after {HELDOUT_TIMEOUT_S} s"
-        except ValueError:
-            failure = "the scorer's output was not its JSON result"
-    if failure is not None:  # a model that exhausts memory, say: zero, with the reason
-        items = [{"notebook": e.notebook, "grade_id": e.grade_id, "value": None, "fraction": 0.0,
-                  "message": f"held-out scoring failed: {failure}"} for e in lab.evaluators]
-    problems = []
-    for item in items:
-        if item["notebook"] in skip:
-            item["fraction"], item["message"] = 0.0, "notebook could not be graded"
-        score, max_score = gradebook.set_cell_score(course, lab.name, item["notebook"],
-                                                    item["grade_id"], student, item["fraction"])
-        message = f"{item['message']} -> {score:g}/{max_score:g} points"
-        _annotate(submission / f"{item['notebook']}.ipynb", item["grade_id"], message)
-        if item["value"] is None and item["notebook"] not in skip:
-            problems.append(f"{item['notebook']}: held-out score 0 ({item['message']})")
-    return problems
+            return None, f"stopped after {SCORER_TIMEOUT_S} s"
+        verdict = _read_json(run / "sandbox.json")
+    if verdict.get("stopped"):
+        return None, verdict.get("reason")
+    if scorer.returncode != 0:
+        lines = scorer.stderr.strip().splitlines()
+        return None, lines[-1] if lines else f"exit status {scorer.returncode}"
+    try:
+        items = json.loads(scorer.stdout)
+    except ValueError:
+        return None, "its output was not its JSON result"
+    return items, None
 
 
-def _annotate(path: Path, grade_id: str, message: str) -> None:
-    """Show the held-out result as the output of its grade cell (feedback shows it)."""
+def _show_results(path: Path, texts: dict[str, str]) -> None:
+    """Replace the outputs of scored cells by their results (feedback shows them).
+
+    A test cell's own outputs go: its hidden part ran there, and whatever the kernel
+    printed in it (its source, the caller's frame) must not reach the student.
+    """
     if not path.is_file():
         return
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in texts:
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
-                                                   text=f"Held-out evaluation: {message}\n")]
+                                                   text=texts[grade_id] + "\n")]
     # nbgrader leaves autograded notebooks read-only (0444): a grader that is not root
     # cannot write into them, so the annotated copy replaces the file, with its mode.
     fresh = path.with_name(f".{path.name}.annotated")
@@ -278,9 +321,14 @@ def _annotate(path: Path, grade_id: str, message: str) -> None:
     os.replace(fresh, path)
 
 
-def _remove_artifacts(lab: Lab, notebook: str, autograded: Path) -> None:
-    """A new run must produce its own artifacts: stale ones from an earlier run go."""
-    for relative in lab.artifact_files(notebook):
+def expected_files(course: Course, lab: Lab, notebook: str) -> list[str]:
+    """What the grader takes from a run of `notebook` besides the notebook: artifacts, probes."""
+    return [*lab.artifact_files(notebook), *keys.probe_files(course, lab, notebook)]
+
+
+def _remove_artifacts(course: Course, lab: Lab, notebook: str, autograded: Path) -> None:
+    """A new run must produce its own artifacts and probes: stale ones from an earlier run go."""
+    for relative in expected_files(course, lab, notebook):
         (autograded / relative).unlink(missing_ok=True)
 
 

@@ -23,7 +23,6 @@ from jupyter_client.manager import KernelManager
 
 from autograder.catalog import Lab
 from autograder.course import Course
-from autograder.grade import SANDBOX_KERNEL, write_kernelspec
 from autograder.sandbox import available
 from autograder.sandbox import grading as policies
 
@@ -60,14 +59,13 @@ def main() -> int:
         runtime.mkdir()
         out.mkdir()
         course = Course(run / "course")  # no data: the kernel binds only what exists
-        policy = policies.kernel_policy(course, Lab("bench", ("notebook",)), "notebook",
+        policy = policies.kernel_policy(course, Lab("bench", ("notebook",)), [],
                                         runtime, out, run / "sandbox.json")
-        write_kernelspec(run / "kernels", policies.sandboxed(
-            policy.save(run / "policy.json"), policies.KERNEL_COMMAND))
-        os.environ["JUPYTER_PATH"] = str(run)
+        _, kernel_env = policies.kernel_setup(run, policy)
+        os.environ["JUPYTER_PATH"] = kernel_env["JUPYTER_PATH"]
         for index in range(args.runs + 1):  # the first pair warms the caches up, uncounted
             for name, kernel, folder in (("plain", "python3", None),
-                                         ("sandboxed", SANDBOX_KERNEL, runtime)):
+                                         ("sandboxed", policies.SANDBOX_KERNEL, runtime)):
                 seconds = one_run(kernel, folder)
                 if index:
                     times[name].append(seconds)

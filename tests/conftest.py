@@ -42,8 +42,21 @@ def _meta(**fields):
     return {"nbgrader": {"schema_version": 3, "task": False, **fields}}
 
 
+# The tiny course's test cell: probes (judged outside the kernel), then the visible check.
+TINY_TEST = """### BEGIN HIDDEN TESTS
+import numpy as np
+from labs.checks import Probes, close
+probe = Probes("test_add")
+probe("the example", add, 1, 2, weight=0)
+probe("secret case: negative numbers", add, -1, -2)
+probe("secret case: floats", add, 0.5, 0.25, compare=close())
+probe("secret case: arrays, item by item", add, np.arange(3), np.ones(3, dtype=np.int64))
+### END HIDDEN TESTS
+assert add(1, 2) == 3, 'add(1, 2) should be 3'"""
+
+
 def tiny_notebook():
-    """One exercise (`add`), one test cell worth 2 points with a hidden part."""
+    """One exercise (`add`), one test cell worth 2 points with a hidden part of probes."""
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
     return new_notebook(cells=[
         new_markdown_cell("# Add two numbers", metadata=_meta(
@@ -51,9 +64,7 @@ def tiny_notebook():
         new_code_cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n"
                       "    ### END SOLUTION", metadata=_meta(
                           grade=False, solution=True, locked=False, grade_id="add")),
-        new_code_cell("assert add(1, 2) == 3, 'add(1, 2) should be 3'\n"
-                      "### BEGIN HIDDEN TESTS\nassert add(-1, 1) == 0, 'secret case'\n"
-                      "### END HIDDEN TESTS", metadata=_meta(
+        new_code_cell(TINY_TEST, metadata=_meta(
                           grade=True, solution=False, locked=True, points=2,
                           grade_id="test_add")),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
@@ -90,8 +101,9 @@ def copy_tiny_course(template: Path, root: Path) -> SimpleNamespace:
     shutil.copytree(template, root)
     released = nbformat.read(root / "release" / "ps0" / "tasks.ipynb", as_version=4)
 
-    def submit(inbox, student, solution=None, test=None, raw=None):
-        """Write inbox/STUDENT/tasks.ipynb: the release with its solution or test cell changed."""
+    def submit(inbox, student, solution=None, test=None, raw=None, after=None):
+        """Write inbox/STUDENT/tasks.ipynb: the release with its solution or test cell changed,
+        and a cell of the student's own (`after`) at the end."""
         folder = inbox / student
         folder.mkdir(parents=True, exist_ok=True)
         if raw is not None:
@@ -102,6 +114,8 @@ def copy_tiny_course(template: Path, root: Path) -> SimpleNamespace:
             nb.cells[1].source = solution
         if test is not None:
             nb.cells[2].source = test
+        if after is not None:
+            nb.cells.append(nbformat.v4.new_code_cell(after))
         nbformat.write(nb, folder / "tasks.ipynb")
 
     return SimpleNamespace(course=Course.at(root), root=root, submit=submit)

@@ -1,6 +1,7 @@
 """`autograder grade`, `feedback` and `export` on a tiny assignment: real nbgrader, real kernels,
 the real sandbox; hostile submissions graded in the same batch as well-behaved ones."""
 import csv
+import re
 import subprocess
 import sys
 
@@ -43,6 +44,52 @@ HOSTILE = {
     "links": "import os\nos.symlink({victim!r}, 'tasks.ipynb')\nos.mkfifo('grading.json')\n"
              "os.symlink({victim!r}, 'timestamp.txt')\n" + GOOD,
 }
+UNSOLVED = "def add(a, b):\n    raise NotImplementedError()\n"
+# The ways student code can change a verdict decided in its own kernel, each with `add`
+# unsolved: any point one of them gets is a point the judge failed to keep.
+TAMPER = {
+    # An input transformer that wraps every later cell in try/except.
+    "transformer": UNSOLVED + "def wrap(lines):\n    return ['try:\\n', *('    ' + l for l in lines),"
+                   " '\\nexcept BaseException:\\n    pass\\n']\n"
+                   "get_ipython().input_transformers_post.append(wrap)",
+    "custom_exc": UNSOLVED + "get_ipython().set_custom_exc((BaseException,), "
+                  "lambda *args, **kwargs: None)",
+    # An AST transformer that turns every statement of later cells into a guarded one.
+    "ast": UNSOLVED + "import ast\nclass Guard(ast.NodeTransformer):\n"
+           "    def visit_Module(self, node):\n"
+           "        node.body = [ast.Try(body=[stmt], handlers=[ast.ExceptHandler(type=None, "
+           "name=None, body=[ast.Pass()])], orelse=[], finalbody=[]) for stmt in node.body]\n"
+           "        return ast.fix_missing_locations(node)\n"
+           "get_ipython().ast_transformers.append(Guard())",
+    # A tracer that jumps over every line that would raise or assert.
+    "settrace": UNSOLVED + "import sys\ndef tracer(frame, event, arg):\n"
+                "    if event == 'line' and frame.f_code.co_filename.startswith('/tmp/ipykernel'):\n"
+                "        try:\n            frame.f_lineno = frame.f_lineno + 1\n"
+                "        except ValueError:\n            pass\n    return tracer\n"
+                "sys.settrace(tracer)",
+    "numpy": "import numpy as np\nnp.isclose = np.allclose = np.array_equal = "
+             "lambda *args, **kwargs: True\ndef add(a, b):\n    return 0",
+    "always_equal": "class Anything:\n    def __eq__(self, other):\n        return True\n"
+                    "    __hash__ = None\ndef add(a, b):\n    return Anything()",
+    # The helpers the test cell calls, replaced: probes that record what the student likes.
+    "helper": UNSOLVED + "import json, labs.checks\nclass Forged:\n"
+              "    def __init__(self, grade_id):\n        self.path = labs.checks.probe_path(grade_id)\n"
+              "        self.path.parent.mkdir(exist_ok=True)\n"
+              "    def __call__(self, name, *args, **kwargs):\n"
+              "        self.path.open('a').write(json.dumps({'name': name, 'compare': "
+              "{'kind': 'subset'}, 'weight': 1e9, 'passed': True, 'value': {'t': 'int', 'v': 3}})"
+              " + '\\n')\nlabs.checks.Probes = Forged",
+}
+# Student code that shows the hidden test code, in the test cell and in a cell of its own.
+LEAK = {
+    "hook": (UNSOLVED + "sources = []\nget_ipython().events.register('pre_run_cell', "
+             "lambda info: print(info.raw_cell) or sources.append(info.raw_cell))",
+             "print(sources)"),
+    "history": (UNSOLVED, "print(In)\nprint(_ih[-2])"),
+    "frame": ("import inspect\nseen = []\ndef add(a, b):\n"
+              "    seen.append(inspect.getsource(inspect.currentframe().f_back))\n"
+              "    print(seen[-1])\n    raise NotImplementedError()", "print(seen)"),
+}
 HOSTILE_REASONS = {"memory": "stopped: used more than 400 MB of memory",
                    "fork": "stopped: ran more than 48 processes or threads",
                    "disk": "stopped: wrote more than 40 MB of files"}
@@ -66,7 +113,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def graded(tiny_course_template, tmp_path_factory, server):
-    """Nine ordinary and eight hostile submissions graded once, in one batch."""
+    """Ten ordinary submissions, eight that attack the sandbox, seven that tamper with the
+    verdict and three that show hidden tests, graded once, in one batch."""
     tmp_path = tmp_path_factory.mktemp("graded")
     tiny_course = copy_tiny_course(tiny_course_template, tmp_path / "course")
     other = tmp_path / "second_copy" / "source" / "ps0" / "tasks.ipynb"  # another checkout
@@ -80,7 +128,12 @@ def graded(tiny_course_template, tmp_path_factory, server):
         plant = f"open({str(tiny_course.paths['marker'])!r}, 'w').write('ran')"
         tiny_course.submit(inbox, name, code.format(port=server[0], other=str(other),
                                                     plant=plant, victim=str(victim)))
+    for name, code in TAMPER.items():
+        tiny_course.submit(inbox, name, code)
+    for name, (code, after) in LEAK.items():
+        tiny_course.submit(inbox, name, code, after=after)
     tiny_course.submit(inbox, "good", GOOD)
+    tiny_course.submit(inbox, "partial", "def add(a, b):\n    return int(a + b)")
     tiny_course.submit(inbox, "wrong", "def add(a, b):\n    return a - b")
     tiny_course.submit(inbox, "untouched")
     tiny_course.submit(inbox, "crash", "import os\nos._exit(3)")
@@ -100,8 +153,9 @@ def test_scores_and_reasons(graded):
     _, results = graded
     assert scores(results) == {"cheat": 0, "corrupt": 0, "crash": 0, "good": 2, "loop": 0,
                                "overwrite": 0, "tflog": 2, "untouched": 0, "wrong": 0,
-                               **{name: 0 for name in HOSTILE}, "output": 2, "plant": 2,
-                               "links": 2}
+                               "partial": 0.67, **{name: 0 for name in HOSTILE}, "output": 2,
+                               "plant": 2, "links": 2, **{name: 0 for name in TAMPER},
+                               **{name: 0 for name in LEAK}}
     reasons = problems(results)
     assert reasons["good"] == [] and reasons["tflog"] == []
     assert reasons["corrupt"] == ["tasks: not a valid notebook (Notebook does not appear to be "
@@ -128,8 +182,10 @@ def test_each_hostile_submission_is_contained_with_its_reason(graded, server):
     for name in ("plant", "links"):
         folder = course.root / "autograded" / name / "ps0"
         assert {p.name for p in folder.iterdir()} <= {"grading.json", "tasks.ipynb",
-                                                       "timestamp.txt"}
-        assert all(p.is_file() and not p.is_symlink() for p in folder.iterdir())
+                                                       "timestamp.txt", "probes"}
+        assert [p.name for p in (folder / "probes").iterdir()] == ["test_add.jsonl"]
+        assert all(p.is_file() and not p.is_symlink() for p in folder.rglob("*")
+                   if p.name != "probes")
     output = (course.root / "autograded" / "output" / "ps0" / "tasks.ipynb").stat().st_size
     assert output < 1.2 * MB
 
@@ -172,7 +228,7 @@ def test_regrading_is_idempotent_and_keeps_other_students(graded):
 def test_feedback_shows_results_but_no_hidden_test_source(graded):
     course, _ = graded
     pages = feedback(course.course, "ps0")
-    assert len(pages) == 9 + len(HOSTILE)
+    assert len(pages) == len(scores(graded[1]))
     corrupt = (course.root / "feedback" / "corrupt" / "ps0" / "tasks.html").read_text()
     assert "Score: 0 / 2" in corrupt and "not a valid notebook" in corrupt
     memory = (course.root / "feedback" / "memory" / "ps0" / "tasks.html").read_text()
@@ -180,9 +236,28 @@ def test_feedback_shows_results_but_no_hidden_test_source(graded):
     wrong = (course.root / "feedback" / "wrong" / "ps0" / "tasks.html").read_text()
     assert "add(1, 2) should be 3" in wrong  # the visible test and its message
     assert "hidden tests: their result is shown below" in wrong
+    assert "secret case: negative numbers: FAIL" not in wrong  # verdicts, not the code
+    assert "FAIL  secret case: negative numbers: expected -3, got 1" in wrong
     for page in pages:
         html = page.read_text()
-        assert "secret case" not in html and "add(-1, 1)" not in html, page
+        assert "add, -1, -2" not in html and "Probes(" not in html, page
+
+
+def test_tampering_gains_nothing_and_feedback_shows_verdicts_not_code(graded):
+    course, results = graded
+    untouched = scores(results)["untouched"]
+    assert {name: scores(results)[name] for name in [*TAMPER, *LEAK]} == \
+        {name: untouched for name in [*TAMPER, *LEAK]}
+    feedback(course.course, "ps0", [*TAMPER, *LEAK])
+    for name in [*TAMPER, *LEAK]:
+        html = (course.root / "feedback" / name / "ps0" / "tasks.html").read_text()
+        # The forged helper's records pass the weightless example ("1 of 4"): still 0 points.
+        assert re.search(r"Checks: [01] of 4 passed -(&gt;|>) 0/2 points", html), name
+        assert "add, -1, -2" not in html and "np.arange(3)" not in html, name
+    # What the kernel printed in its own cells after seeing the hidden tests is gone too.
+    for name in LEAK:
+        html = (course.root / "feedback" / name / "ps0" / "tasks.html").read_text()
+        assert "output removed: it showed hidden test code" in html, name
 
 
 def test_export_has_one_row_per_student(graded, tmp_path):

@@ -8,24 +8,27 @@ datasets, all read-only, and imports only the modules that score.
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
 
 import labs
 from autograder.catalog import Lab
-from autograder.course import Course
+from autograder.course import ANSWER_KEYS, Course
 from autograder.sandbox.policy import Bind, Policy, base_env, python_binds
 from labs.data import DATA_DIR_ENV
 
 WORK, DATA, LIB, HELDOUT = "/submission", "/data", "/opt/dl4nlp", "/heldout"
 LABS_DIR = Path(labs.__file__).resolve().parent
 AUTOGRADER_DIR = Path(__file__).resolve().parents[1]
-SCORER_MODULES = ("__init__.py", "catalog.py", "heldout.py")  # what `autograder.heldout` imports
+# What `autograder.heldout` and `autograder.judge` import.
+SCORER_MODULES = ("__init__.py", "catalog.py", "heldout.py", "judge.py", "untrusted.py")
 PASSED_ON = ("DL4NLP_SEED",)  # the grader's environment variables a kernel may see
 # Inside, -I would also drop PYTHONPATH (where labs is): -s -P keep out the user's site
 # folder and the working directory.
 PYTHON_INSIDE = [sys.executable, "-s", "-P"]
+SANDBOX_KERNEL = "dl4nlp-sandbox"
 KERNEL_COMMAND = [*PYTHON_INSIDE, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
 
@@ -34,9 +37,10 @@ def sandboxed(policy_file: Path, command: list[str]) -> list[str]:
     return [sys.executable, "-I", "-m", "autograder.sandbox", str(policy_file), "--", *command]
 
 
-def kernel_policy(course: Course, lab: Lab, notebook: str, runtime_dir: Path, out_dir: Path,
+def kernel_policy(course: Course, lab: Lab, keep: list[str], runtime_dir: Path, out_dir: Path,
                   status_file: Path) -> Policy:
-    """A notebook's kernel: Jupyter's runtime folder (IPC sockets) and its own folder writable."""
+    """A notebook's kernel: Jupyter's runtime folder (IPC sockets) and its own folder writable;
+    afterwards the `keep` files (artifacts, probes) are copied out to `out_dir`."""
     binds = [*python_binds(), Bind(str(LABS_DIR), f"{LIB}/labs"),
              Bind(str(runtime_dir), str(runtime_dir), writable=True)]
     if course.data.is_dir():
@@ -44,25 +48,49 @@ def kernel_policy(course: Course, lab: Lab, notebook: str, runtime_dir: Path, ou
     env = base_env(PYTHONPATH=LIB, **{DATA_DIR_ENV: DATA},
                    **{k: os.environ[k] for k in PASSED_ON if k in os.environ})
     return Policy(binds=binds, env=env, cwd=WORK, work=WORK,
-                  keep=list(lab.artifact_files(notebook)), out_dir=str(out_dir),
+                  keep=keep, out_dir=str(out_dir),
                   status_file=str(status_file), ipc_dir=str(runtime_dir), limits=lab.limits)
 
 
+def kernel_setup(run: Path, policy: Policy) -> tuple[list[str], dict[str, str]]:
+    """(Jupyter options, environment) that make an nbgrader or nbconvert run in `run`
+    start its kernel under `policy`. The IPC sockets (kernel-ipc-N) sit beside the
+    connection file: no TCP port is needed between the grader and a kernel whose network
+    namespace has only loopback."""
+    runtime = Path(policy.ipc_dir)
+    spec = run / "kernels" / SANDBOX_KERNEL
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps(
+        {"argv": sandboxed(policy.save(run / "policy.json"), KERNEL_COMMAND),
+         "display_name": "Python 3 (sandboxed)", "language": "python",
+         "interrupt_mode": "signal"}))
+    args = [f"--ExecutePreprocessor.kernel_name={SANDBOX_KERNEL}",
+            "--KernelManager.transport=ipc",
+            f"--KernelManager.connection_file={runtime / 'kernel.json'}"]
+    return args, {"JUPYTER_PATH": str(run), "JUPYTER_RUNTIME_DIR": str(runtime)}
+
+
 def scorer_policy(course: Course, lab: Lab, submission: Path, status_file: Path) -> Policy:
-    """The held-out scorer: no student code, but it loads student-made files."""
+    """The judge or the held-out scorer: no student code, but they read student-made files."""
     binds = [*python_binds(), Bind(str(LABS_DIR), f"{LIB}/labs"),
              *(Bind(str(AUTOGRADER_DIR / m), f"{LIB}/autograder/{m}") for m in SCORER_MODULES),
-             Bind(str(course.heldout), HELDOUT), Bind(str(course.data), DATA),
              Bind(str(submission), WORK)]
+    binds += [Bind(str(host), inside) for host, inside in
+              ((course.heldout, HELDOUT), (course.data, DATA)) if host.is_dir()]
     return Policy(binds=binds, env=base_env(PYTHONPATH=LIB), status_file=str(status_file),
                   limits=lab.limits)
 
 
-def scorer_command(lab: Lab, submission: Path, heldout: Path, data: Path,
-                   inside: bool) -> list[str]:
-    """`autograder.heldout` for one submission; `inside`: with the sandbox's paths."""
-    if inside:
-        submission, heldout, data = Path(WORK), Path(HELDOUT), Path(DATA)
+def scorer_command(step: str, course: Course, lab: Lab, submission: Path, inside: bool,
+                   notebooks: tuple[str, ...] = ()) -> list[str]:
+    """`autograder.judge` or `autograder.heldout` (`step`) for one submission;
+    `inside`: with the sandbox's paths."""
+    heldout, data = (Path(HELDOUT), Path(DATA)) if inside else (course.heldout, course.data)
+    submission = Path(WORK) if inside else submission
     python = PYTHON_INSIDE if inside else [sys.executable, "-I"]
-    return [*python, "-m", "autograder.heldout", "--lab", lab.name, "--submission",
-            str(submission), "--heldout-dir", str(heldout), "--data-dir", str(data)]
+    if step == "judge":
+        args = ["--keys", str(heldout / ANSWER_KEYS / lab.name),
+                *(f"--notebook={notebook}" for notebook in notebooks)]
+    else:
+        args = ["--lab", lab.name, "--heldout-dir", str(heldout), "--data-dir", str(data)]
+    return [*python, "-m", f"autograder.{step}", "--submission", str(submission), *args]
