@@ -189,33 +189,37 @@ def _items(x) -> list:
 ANSWERS = ("exact", "close", "same_types", "as_set")
 
 
-def compare(spec: dict, got_node, expected_node) -> str | None:
-    """None if the probe passes, else what is wrong (shown to the student)."""
+def compare(spec: dict, got_node, expected_node, reveal: bool = True) -> str | None:
+    """None if the probe passes, else what is wrong (shown to the student); `reveal`: the
+    message may show the expected value (not for hidden cases: a student who saw it could
+    hard-code it in a later submission)."""
     kind = spec.get("kind")
     got, expected = decode(got_node), decode(expected_node)
+    wrong = (f"expected {describe(expected)}, got {describe(got)}" if reveal
+             else f"got {describe(got)}, which is not the expected value")
     if kind in ("exact", "close", "same_types"):
         rtol, atol = (spec.get("rtol", 0.0), spec.get("atol", 0.0))
         if not equal(got, expected, rtol, atol):
-            return f"expected {describe(expected)}, got {describe(got)}"
+            return wrong
         want, have = types_of(expected_node), types_of(got_node)
         return None if kind != "same_types" or want == have else \
             f"expected the types {_types_text(want)}, got {_types_text(have)}"
     if kind == "shape_and_dtype":
         ok = (isinstance(got, np.ndarray) and isinstance(expected, np.ndarray)
               and got.shape == expected.shape and got.dtype == expected.dtype)
-        return None if ok else f"expected {describe(expected)}, got {describe(got)}"
+        return None if ok else wrong
     if kind in ("as_set", "subset"):
         try:
             have, want = Counter(map(_canonical, _items(got))), Counter(map(_canonical, _items(expected)))
         except (Malformed, TypeError):
             return f"expected a collection, got {describe(got)}"
         if kind == "as_set":
-            return None if have == want else f"expected {describe(expected)} in any order, got {describe(got)}"
+            return None if have == want else f"{wrong} (in any order)"
         extra = [item for item in have if item not in want]
         return None if not extra else f"got items that are not allowed: {describe(extra)}"
     # The rest test the student's value alone: its shape of data must be the key's first.
     if types_of(got_node, strict=False) != types_of(expected_node, strict=False):
-        return f"expected {describe(expected)}, got {describe(got)}"
+        return wrong
     if kind in ("all_equal", "all_close", "not_all_equal"):
         items = _items(got)
         rtol, atol = (spec["rtol"], spec["atol"]) if kind == "all_close" else (0.0, 0.0)
@@ -284,17 +288,36 @@ def read_probes(path: Path) -> tuple[dict[str, dict], str | None]:
     return records, None
 
 
+# Answers a constant would guess: a student who returns one for every input must not score.
+GUESSES = (None, False, True, 0, 1, -1, 0.5, (), "")
+
+
+def needing_company(key_records: list[dict]) -> list[bool]:
+    """Per probe, whether it counts only once a probe no constant could pass has passed: a
+    property check (a constant meets "the same seed gives the same result"), or an answer
+    a constant would guess (`GUESSES`, an empty container) or that a visible example of
+    the cell (weight 0: the release shows its answer) expects too."""
+    answers = {i: decode(r["value"]) for i, r in enumerate(key_records)
+               if r["compare"].get("kind") in ANSWERS}
+    shown = [answers[i] for i in answers if float(key_records[i].get("weight", 1.0)) == 0]
+
+    def guessable(value) -> bool:
+        if isinstance(value, (list, tuple, dict, frozenset, str, np.ndarray)) and len(value) == 0:
+            return True
+        return any(equal(value, guess) for guess in (*GUESSES, *shown))
+
+    return [i not in answers or guessable(answers[i]) for i in range(len(key_records))]
+
+
 def judge_cell(key_records: list[dict], probes: dict[str, dict], problem: str | None
                ) -> tuple[float, list[dict]]:
     """(weighted share of probes that pass, one verdict per probe of the key).
 
-    Property checks count only once an answer check with a weight has passed: a constant
-    returned for every input meets "the same seed gives the same result" too.
+    Probes `needing_company` count only once another with a weight has passed. Hidden
+    cases (weight > 0) do not show their expected value.
     """
-    verdicts, earned, total, properties = [], 0.0, 0.0, 0.0
-    answered = not any(r["compare"].get("kind") in ANSWERS and r.get("weight", 1.0) > 0
-                       for r in key_records)  # a cell of properties only: nothing to wait for
-    for expected in key_records:
+    verdicts, earned, total, waiting, anchored = [], 0.0, 0.0, 0.0, False
+    for expected, needs_company in zip(key_records, needing_company(key_records)):
         name, weight = expected["name"], float(expected.get("weight", 1.0))
         total += weight
         got = probes.get(name)
@@ -306,18 +329,19 @@ def judge_cell(key_records: list[dict], probes: dict[str, dict], problem: str | 
             why = f"raised {printable(str(got['error']))[:200]}"
         else:
             try:
-                why = compare(expected["compare"], got.get("value"), expected["value"])
+                why = compare(expected["compare"], got.get("value"), expected["value"],
+                              reveal=weight == 0)
             except (Malformed, RecursionError) as err:
                 why = f"the recorded value is not valid data ({err})"
-        if why is None and expected["compare"].get("kind") in ANSWERS:
-            earned += weight
-            answered = answered or weight > 0
+        if why is None and needs_company:
+            waiting += weight
         elif why is None:
-            properties += weight
+            earned += weight
+            anchored = anchored or weight > 0
         verdicts.append({"name": name, "passed": why is None,
                          "message": f"{name}: " + ("passed" if why is None else why)})
-    if answered:
-        earned += properties
+    if anchored:
+        earned += waiting
     return (earned / total if total else 0.0), verdicts
 
 

@@ -139,9 +139,13 @@ def _checked(source: Path, grade_id: str, folder: Path) -> list[dict]:
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise GradingError(f"{source}, {grade_id}: two probes are named {duplicates[0]!r}")
-    _, verdicts = judge_cell(lines, read_probes(path)[0], None)
+    fraction, verdicts = judge_cell(lines, read_probes(path)[0], None)
     failed = [v["message"] for v in verdicts if not v["passed"]]
     if failed:
         raise GradingError(f"{source}, {grade_id}: the reference solution fails its own "
                            f"probe ({failed[0]})")
+    if fraction < 1:
+        raise GradingError(f"{source}, {grade_id}: every probe with a weight has an answer a "
+                           "constant could give (or one another probe expects too): add a "
+                           "hidden case with a less guessable answer")
     return lines

@@ -49,9 +49,26 @@ def test_comparisons(compare, got, expected, passes):
     assert verdict(compare, got, expected)[0] is passes
 
 
-def test_a_failed_probe_says_what_was_expected_and_got():
-    passed, message = verdict(checks.exact(), (0, 2), (1, 1))
-    assert not passed and message == "p: expected (1, 1), got (0, 2)"
+def test_a_failed_probe_shows_the_expected_value_of_visible_cases_only():
+    key = [record("visible", (1, 1), weight=0), record("hidden", (1, 2))]
+    got = {"visible": record("visible", (0, 2)), "hidden": record("hidden", (0, 2))}
+    assert [v["message"] for v in judge_cell(key, got, None)[1]] == [
+        "visible: expected (1, 1), got (0, 2)",
+        "hidden: got (0, 2), which is not the expected value"]
+
+
+@pytest.mark.parametrize("constant", [0, 1.0, 0.5, None, True, [], "", 7])
+def test_a_constant_earns_nothing(constant):
+    """Answers a constant would guess (or the visible example's, 7) count only beside an
+    answer no constant gives."""
+    key = [record("visible example", 7, weight=0), record("zero", 0), record("one", 1.0),
+           record("half", 0.5), record("nothing", None), record("flag", True),
+           record("empty", []), record("blank", ""), record("same as the example", 7),
+           record("the real case", 0.8125)]
+    got = {r["name"]: record(r["name"], constant) for r in key}
+    assert judge_cell(key, got, None)[0] == 0
+    got["the real case"] = record("the real case", 0.8125)
+    assert judge_cell(key, got, None)[0] > 1 / 9
 
 
 def test_objects_are_never_compared_by_their_own_methods():
