@@ -101,9 +101,9 @@ def _score(args) -> int:
     course = Course.at(args.course)
     lab = course.lab(args.lab)
     require_sandbox(not args.no_sandbox, print)
-    answer_keys(course, lab, not args.no_sandbox)
+    keys = answer_keys(course, lab, not args.no_sandbox)
     for student in args.student or course.students(lab.name):
-        problems = score(course, lab, student, sandboxed=not args.no_sandbox)
+        problems = score(course, lab, student, keys, sandboxed=not args.no_sandbox)
         total = sum(s for s, _ in gradebook.notebook_scores(course, lab.name, student).values())
         print(f"{student}: {total:g} points" + "".join(f"\n  {p}" for p in problems))
     return 0

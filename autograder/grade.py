@@ -19,6 +19,7 @@ import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,16 +70,28 @@ def grade(course: Course, lab_name: str, students: list[str] | None = None,
         raise GradingError(f"{lab.name} has not been released: run `autograder release {lab.name}`")
 
     require_sandbox(sandboxed, log)
-    answer_keys(course, lab, sandboxed, log, jobs)
-
-    def one(student: str) -> StudentResult:
-        started = time.perf_counter()
-        result = grade_student(course, lab, student, sandboxed)
-        log(f"graded {student} in {time.perf_counter() - started:.0f} s: {result.total:g} points"
-            + (f" ({len(result.problems)} problem(s))" if result.problems else ""))
-        return result
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        # The answer keys are built first, in the same pool: students' notebooks run as
+        # soon as a worker is free, and only their scoring waits for the keys.
+        builds = {nb: pool.submit(answer_key, course, lab, nb, sandboxed, log)
+                  for nb in lab.notebooks}
+
+        def built_keys() -> dict[str, dict]:
+            return {nb: key for nb, build in builds.items() if (key := build.result()) is not None}
+
+        def one(student: str) -> StudentResult:
+            failed = [build.exception() for build in builds.values()
+                      if build.done() and build.exception() is not None]
+            if failed:  # no answer key: stop the batch rather than run every notebook first
+                raise failed[0]
+            started = time.perf_counter()
+            result = grade_student(course, lab, student, built_keys, sandboxed)
+            log(f"graded {student} in {time.perf_counter() - started:.0f} s: "
+                f"{result.total:g} points"
+                + (f" ({len(result.problems)} problem(s))" if result.problems else ""))
+            return result
+
         return list(pool.map(one, available))
 
 
@@ -91,20 +104,25 @@ def require_sandbox(sandboxed: bool, log) -> None:
                            f"pass --no-sandbox ({WITHOUT_SANDBOX}).")
 
 
-def answer_keys(course: Course, lab: Lab, sandboxed: bool, log=print, jobs: int = 1
-                ) -> dict[str, dict]:
-    """{notebook: answer key} of the lab's notebooks that have probes (built when stale)."""
-    def one(notebook: str) -> dict | None:
-        if not keys.is_current(course, lab, notebook):
-            log(f"recording the answer key of {lab.name}/{notebook} from the reference solution")
-        return keys.ensure_key(course, lab, notebook, sandboxed)
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        built = dict(zip(lab.notebooks, pool.map(one, lab.notebooks)))
-    return {notebook: key for notebook, key in built.items() if key is not None}
+def answer_key(course: Course, lab: Lab, notebook: str, sandboxed: bool, log=print
+               ) -> dict | None:
+    """The notebook's answer key (built if stale), or None if it has no probes."""
+    if not keys.is_current(course, lab, notebook):
+        log(f"recording the answer key of {lab.name}/{notebook} from the reference solution")
+    return keys.ensure_key(course, lab, notebook, sandboxed)
 
 
-def grade_student(course: Course, lab: Lab, student: str, sandboxed: bool = False) -> StudentResult:
+def answer_keys(course: Course, lab: Lab, sandboxed: bool, log=print) -> dict[str, dict]:
+    """{notebook: answer key} of the lab's notebooks that have probes."""
+    return {nb: key for nb in lab.notebooks
+            if (key := answer_key(course, lab, nb, sandboxed, log)) is not None}
+
+
+def grade_student(course: Course, lab: Lab, student: str,
+                  notebook_keys: Callable[[], dict[str, dict]], sandboxed: bool = False
+                  ) -> StudentResult:
+    """Autograde a student's notebooks, then `score` them with the answer keys
+    `notebook_keys()` returns (it waits for them to be built)."""
     result = StudentResult(student)
     submitted = course.submitted / student / lab.name
     autograded = course.autograded / student / lab.name
@@ -127,7 +145,8 @@ def grade_student(course: Course, lab: Lab, student: str, sandboxed: bool = Fals
                 result.problems.append(f"{notebook}: {errors[0]}{more}")
     for notebook in failed:
         gradebook.zero_notebook(course, lab.name, notebook, student)
-    result.problems += score(course, lab, student, skip=failed, sandboxed=sandboxed)
+    result.problems += score(course, lab, student, notebook_keys(), skip=failed,
+                             sandboxed=sandboxed)
     result.scores = gradebook.notebook_scores(course, lab.name, student)
     _save_report(autograded, result, failed)
     return result
@@ -215,17 +234,17 @@ def cell_errors(path: Path) -> list[str]:
     return problems
 
 
-def score(course: Course, lab: Lab, student: str, skip=(), sandboxed: bool = False) -> list[str]:
+def score(course: Course, lab: Lab, student: str, notebook_keys: dict[str, dict], skip=(),
+          sandboxed: bool = False) -> list[str]:
     """The judge's and the held-out evaluators' scores of one submission, into the gradebook.
 
     Every cell they score is set to 0 first, so nbgrader's in-kernel pass/fail never
     stands; a step that fails leaves its cells at 0 with the reason. `skip`: notebooks
-    that could not be graded (already 0).
+    that could not be graded (already 0); `notebook_keys`: {notebook: answer key}.
     """
     submission = course.autograded / student / lab.name
     problems, outputs = [], {}  # outputs: notebook -> {grade id: the text the cell shows}
-    probed = {nb: key for nb, key in answer_keys(course, lab, sandboxed, log=lambda _: None).items()
-              if nb not in skip}
+    probed = {nb: key for nb, key in notebook_keys.items() if nb not in skip}
     for notebook, key in probed.items():
         for grade_id in key["cells"]:
             gradebook.set_cell_score(course, lab.name, notebook, grade_id, student, 0.0)

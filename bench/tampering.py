@@ -25,7 +25,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
 from autograder import gradebook  # noqa: E402
 from autograder.collect import collect  # noqa: E402
 from autograder.course import Course  # noqa: E402
-from autograder.grade import score  # noqa: E402
+from autograder.grade import answer_keys, score  # noqa: E402
 from autograder.samples import fill, solution_code  # noqa: E402
 from labs.data import DATA_DIR_ENV  # noqa: E402
 
@@ -105,6 +105,7 @@ def main() -> int:
             (Path(inbox) / student).mkdir()
             nbformat.write(nb, Path(inbox) / student / f"{args.notebook}.ipynb")
         collect(course, args.lab, Path(inbox), replace=True)
+    keys = answer_keys(course, lab, sandboxed=True)
     print(f"{'route':30s} {'nbgrader':>9s} {'judged':>7s} {'max':>5s} {'autograde s':>12s} "
           f"{'score s':>8s}")
     for student, name in students.items():
@@ -117,8 +118,8 @@ def main() -> int:
             continue
         before = gradebook.notebook_scores(course, args.lab, student)[args.notebook]
         autograded = time.perf_counter()
-        score(course, lab, student, skip=[nb for nb in lab.notebooks if nb != args.notebook],
-              sandboxed=True)
+        score(course, lab, student, keys, sandboxed=True,
+              skip=[nb for nb in lab.notebooks if nb != args.notebook])
         after = gradebook.notebook_scores(course, args.lab, student)[args.notebook]
         print(f"{name:30s} {before[0]:9g} {after[0]:7g} {after[1]:5g} "
               f"{autograded - started:12.1f} {time.perf_counter() - autograded:8.1f}", flush=True)
