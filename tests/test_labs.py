@@ -37,8 +37,7 @@ LAB_NAMES = [name for name in EXPECTED if (REPO / "source" / name).is_dir()]
 def demo(tmp_path_factory, raw_dir):
     folder = tmp_path_factory.mktemp("demo") / "course"
     lines = []
-    # 3 at a time on 2 cores: notebooks leave a core idle while they start and load data.
-    assert run_demo(folder, jobs=3, raw_dir=raw_dir, log=lines.append) == 0
+    assert run_demo(folder, jobs=2, raw_dir=raw_dir, log=lines.append) == 0
     return Course.at(folder), "\n".join(lines)
 
 
