@@ -243,7 +243,6 @@ def score(course: Course, lab: Lab, student: str, notebook_keys: dict[str, dict]
     that could not be graded (already 0); `notebook_keys`: {notebook: answer key}.
     """
     submission = course.autograded / student / lab.name
-    problems, outputs = [], {}  # outputs: notebook -> {grade id: the text the cell shows}
     probed = {nb: key for nb, key in notebook_keys.items() if nb not in skip}
     for notebook, key in probed.items():
         for grade_id in key["cells"]:
@@ -251,39 +250,58 @@ def score(course: Course, lab: Lab, student: str, notebook_keys: dict[str, dict]
     for evaluator in lab.evaluators:
         gradebook.set_cell_score(course, lab.name, evaluator.notebook, evaluator.grade_id,
                                  student, 0.0)
-    if probed:
-        items, failure = _run_scorer(course, lab, "judge", submission, sandboxed, tuple(probed))
-        if failure is not None:
-            items = [{"notebook": nb, "grade_id": gid, "fraction": 0.0,
-                      "verdicts": [{"message": f"the checks could not be judged: {failure}"}]}
-                     for nb, key in probed.items() for gid in key["cells"]]
-            problems.append(f"judging failed: {failure}")
-        for item in items:
-            points, max_points = gradebook.set_cell_score(
-                course, lab.name, item["notebook"], item["grade_id"], student, item["fraction"])
-            passed = sum(1 for v in item["verdicts"] if v.get("passed"))
-            lines = [f"Checks: {passed} of {len(item['verdicts'])} passed -> "
-                     f"{points:g}/{max_points:g} points"]
-            lines += [("  ok    " if v.get("passed") else "  FAIL  ") + v["message"]
-                      for v in item["verdicts"]]
-            outputs.setdefault(item["notebook"], {})[item["grade_id"]] = "\n".join(lines)
-    if lab.evaluators:
-        items, failure = _run_scorer(course, lab, "heldout", submission, sandboxed)
-        if failure is not None:  # a model that exhausts memory, say: zero, with the reason
-            items = [{"notebook": e.notebook, "grade_id": e.grade_id, "value": None,
-                      "fraction": 0.0, "message": f"held-out scoring failed: {failure}"}
-                     for e in lab.evaluators]
-        for item in items:
-            if item["notebook"] in skip:
-                item["fraction"], item["message"] = 0.0, "notebook could not be graded"
-            points, max_points = gradebook.set_cell_score(
-                course, lab.name, item["notebook"], item["grade_id"], student, item["fraction"])
-            outputs.setdefault(item["notebook"], {})[item["grade_id"]] = (
-                f"Held-out evaluation: {item['message']} -> {points:g}/{max_points:g} points")
-            if item["value"] is None and item["notebook"] not in skip:
-                problems.append(f"{item['notebook']}: held-out score 0 ({item['message']})")
+    outputs: dict[str, dict[str, str]] = {}  # notebook -> {grade id: the text the cell shows}
+    problems = _judge(course, lab, student, probed, sandboxed, outputs)
+    problems += _score_heldout(course, lab, student, skip, sandboxed, outputs)
     for notebook, texts in outputs.items():
         _show_results(submission / f"{notebook}.ipynb", texts)
+    return problems
+
+
+def _judge(course: Course, lab: Lab, student: str, probed: dict[str, dict], sandboxed: bool,
+           outputs: dict) -> list[str]:
+    """The judge's verdicts on the `probed` notebooks, into the gradebook and `outputs`."""
+    if not probed:
+        return []
+    submission = course.autograded / student / lab.name
+    items, failure = _run_scorer(course, lab, "judge", submission, sandboxed, tuple(probed))
+    if failure is not None:
+        items = [{"notebook": nb, "grade_id": gid, "fraction": 0.0,
+                  "verdicts": [{"message": f"the checks could not be judged: {failure}"}]}
+                 for nb, key in probed.items() for gid in key["cells"]]
+    for item in items:
+        points, max_points = gradebook.set_cell_score(
+            course, lab.name, item["notebook"], item["grade_id"], student, item["fraction"])
+        passed = sum(1 for v in item["verdicts"] if v.get("passed"))
+        lines = [f"Checks: {passed} of {len(item['verdicts'])} passed -> "
+                 f"{points:g}/{max_points:g} points"]
+        lines += [("  ok    " if v.get("passed") else "  FAIL  ") + v["message"]
+                  for v in item["verdicts"]]
+        outputs.setdefault(item["notebook"], {})[item["grade_id"]] = "\n".join(lines)
+    return [] if failure is None else [f"judging failed: {failure}"]
+
+
+def _score_heldout(course: Course, lab: Lab, student: str, skip, sandboxed: bool,
+                   outputs: dict) -> list[str]:
+    """The held-out evaluators' scores, into the gradebook and `outputs`."""
+    if not lab.evaluators:
+        return []
+    submission = course.autograded / student / lab.name
+    problems = []
+    items, failure = _run_scorer(course, lab, "heldout", submission, sandboxed)
+    if failure is not None:  # a model that exhausts memory, say: zero, with the reason
+        items = [{"notebook": e.notebook, "grade_id": e.grade_id, "value": None,
+                  "fraction": 0.0, "message": f"held-out scoring failed: {failure}"}
+                 for e in lab.evaluators]
+    for item in items:
+        if item["notebook"] in skip:
+            item["fraction"], item["message"] = 0.0, "notebook could not be graded"
+        points, max_points = gradebook.set_cell_score(
+            course, lab.name, item["notebook"], item["grade_id"], student, item["fraction"])
+        outputs.setdefault(item["notebook"], {})[item["grade_id"]] = (
+            f"Held-out evaluation: {item['message']} -> {points:g}/{max_points:g} points")
+        if item["value"] is None and item["notebook"] not in skip:
+            problems.append(f"{item['notebook']}: held-out score 0 ({item['message']})")
     return problems
 
 

@@ -8,6 +8,7 @@ its source notebook, the `labs` package or the lab's datasets change.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import subprocess
@@ -19,22 +20,21 @@ import nbformat
 
 from autograder.catalog import Lab
 from autograder.course import Course, GradingError
-from autograder.judge import judge_cell, read_probes
+from autograder.judge import judge_cell
 from autograder.sandbox import grading as policies
 from labs import checks
 from labs.data import DATA_DIR_ENV
 
 
-def graded_cells(notebook: Path) -> list[str]:
+def graded_cells(nb) -> list[str]:
     """The grade ids of a notebook's graded cells."""
-    return [cell.metadata["nbgrader"]["grade_id"]
-            for cell in nbformat.read(notebook, as_version=4).cells
+    return [cell.metadata["nbgrader"]["grade_id"] for cell in nb.cells
             if cell.metadata.get("nbgrader", {}).get("grade")]
 
 
 def probe_files(course: Course, lab: Lab, notebook: str) -> list[str]:
     """The probe files (relative to the notebook's folder) a run of `notebook` may write."""
-    source = course.source / lab.name / f"{notebook}.ipynb"
+    source = nbformat.read(course.source / lab.name / f"{notebook}.ipynb", as_version=4)
     return [str(checks.probe_path(grade_id, "")) for grade_id in graded_cells(source)]
 
 
@@ -85,7 +85,9 @@ def record_reference(course: Course, lab: Lab, notebook: str, sandboxed: bool
                      ) -> dict[str, list[dict]]:
     """Run the source notebook and return {grade id: its probe records}, checked."""
     source = course.source / lab.name / f"{notebook}.ipynb"
-    keep = probe_files(course, lab, notebook)
+    nb = nbformat.read(source, as_version=4)
+    grade_ids = graded_cells(nb)
+    keep = [str(checks.probe_path(grade_id, "")) for grade_id in grade_ids]
     with tempfile.TemporaryDirectory(prefix="dl4nlp-key-") as scratch:
         run = Path(scratch)
         out, work = run / "out", run / "work"
@@ -103,8 +105,8 @@ def record_reference(course: Course, lab: Lab, notebook: str, sandboxed: bool
             env.update(kernel_env)
         else:
             out = work  # the kernel runs where the notebook is, and writes its probes there
-        nbformat.write(_up_to_last_test(source, lab), work / source.name)
         notebook_copy = work / source.name
+        nbformat.write(_up_to_last_test(nb, lab), notebook_copy)
         try:
             executed = course.run(sys.executable, "-I", "-m", "nbconvert", *args,
                                   str(notebook_copy), timeout=lab.time_limit_s + 60, env=env)
@@ -115,14 +117,14 @@ def record_reference(course: Course, lab: Lab, notebook: str, sandboxed: bool
             raise GradingError(f"{source}: the reference run failed, so no answer key could be "
                                f"made:\n{executed.stdout[-3000:]}")
         return {grade_id: _checked(source, grade_id, out)
-                for grade_id in graded_cells(source)
+                for grade_id in grade_ids
                 if (out / checks.probe_path(grade_id, "")).is_file()}
 
 
-def _up_to_last_test(source: Path, lab: Lab):
-    """The notebook without the cells after its last test cell: they cannot change a probe,
-    and they are where the long training runs and held-out predictions are."""
-    nb = nbformat.read(source, as_version=4)
+def _up_to_last_test(nb, lab: Lab):
+    """A copy of the notebook without the cells after its last test cell: they cannot change
+    a probe, and they are where the long training runs and held-out predictions are."""
+    nb = copy.deepcopy(nb)
     heldout = {e.grade_id for e in lab.evaluators}
     tests = [i for i, cell in enumerate(nb.cells)
              if cell.metadata.get("nbgrader", {}).get("grade")
@@ -139,13 +141,13 @@ def _checked(source: Path, grade_id: str, folder: Path) -> list[dict]:
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise GradingError(f"{source}, {grade_id}: two probes are named {duplicates[0]!r}")
-    fraction, verdicts = judge_cell(lines, read_probes(path)[0], None)
+    fraction, verdicts = judge_cell(lines, {record["name"]: record for record in lines}, None)
     failed = [v["message"] for v in verdicts if not v["passed"]]
     if failed:
         raise GradingError(f"{source}, {grade_id}: the reference solution fails its own "
                            f"probe ({failed[0]})")
     if fraction < 1:
         raise GradingError(f"{source}, {grade_id}: every probe with a weight has an answer a "
-                           "constant could give (or one another probe expects too): add a "
-                           "hidden case with a less guessable answer")
+                           "constant could give (or the visible example shows): add a hidden "
+                           "case with a less guessable answer")
     return lines
