@@ -18,6 +18,9 @@ def main(argv=None) -> int:
                                      description="Release, collect, grade and export the labs.")
     parser.add_argument("--course", type=Path, default=Path.cwd(),
                         help="the course directory, with nbgrader_config.py (default: .)")
+    parser.add_argument("--db-url", metavar="URL",
+                        help="the gradebook's database, e.g. postgresql://user@host/db "
+                             "(default: nbgrader_config.py's db_url, else gradebook.db)")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     p = verbs.add_parser("release", help="generate the student version of a lab into release/LAB")
@@ -35,7 +38,13 @@ def main(argv=None) -> int:
     p.add_argument("lab")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2),
-                   help="students graded in parallel (default: half the CPU cores)")
+                   help="notebooks graded at once on this machine (default: half the CPU "
+                        "cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="grade on this Dask cluster instead (its workers need the course at "
+                        "the same path, this venv, and a --db-url they can reach)")
+    p.add_argument("--regrade", "--force", action="store_true",
+                   help="grade again what is already graded (default: only what is not)")
     p.add_argument("--time-limit", type=int, metavar="SECONDS",
                    help="stop a notebook after this long (default: the lab's, 900 s)")
     p.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX)
@@ -64,18 +73,25 @@ def main(argv=None) -> int:
     except (GradingError, DataPrepError) as err:
         print(f"autograder: error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: what was running was stopped
+        print(f"autograder: interrupted: run `{args.verb}` again to go on", file=sys.stderr)
+        return 130
+
+
+def _course(args) -> Course:
+    return Course.at(args.course, args.db_url)
 
 
 def _release(args) -> int:
     from autograder.release import release
-    folder = release(Course.at(args.course), args.lab)
+    folder = release(_course(args), args.lab)
     print(f"released {args.lab} into {folder}")
     return 0
 
 
 def _collect(args) -> int:
     from autograder.collect import collect
-    report = collect(Course.at(args.course), args.lab, args.source, replace=args.replace)
+    report = collect(_course(args), args.lab, args.source, replace=args.replace)
     for student, notebooks in report.collected.items():
         print(f"collected {student}: {', '.join(notebooks)}")
     for student, reason in report.skipped:
@@ -88,30 +104,43 @@ def _collect(args) -> int:
 def _grade(args) -> int:
     from autograder.grade import grade
     from autograder.summary import score_table
-    course = Course.at(args.course)
+    course = _course(args)
+    if args.scheduler and not course.db_url.startswith("postgresql"):
+        print("autograder: note: Dask workers on other machines need a gradebook they can "
+              "reach: pass --db-url postgresql://...", file=sys.stderr)
     results = grade(course, args.lab, args.student, jobs=args.jobs,
-                    sandboxed=not args.no_sandbox, time_limit_s=args.time_limit)
+                    sandboxed=not args.no_sandbox, time_limit_s=args.time_limit,
+                    regrade=args.regrade, scheduler=args.scheduler, progress=True)
     print(score_table(course.lab(args.lab), results))
-    return 0
+    return 1 if any(r.pending for r in results) else 0
 
 
 def _score(args) -> int:
     from autograder import gradebook
     from autograder.grade import answer_keys, require_sandbox, score
-    course = Course.at(args.course)
+    from autograder.grade.lock import lab_lock
+    course = _course(args)
     lab = course.lab(args.lab)
     require_sandbox(not args.no_sandbox, print)
-    keys = answer_keys(course, lab, not args.no_sandbox)
-    for student in args.student or course.students(lab.name):
-        problems = score(course, lab, student, keys, sandboxed=not args.no_sandbox)
-        total = sum(s for s, _ in gradebook.notebook_scores(course, lab.name, student).values())
-        print(f"{student}: {total:g} points" + "".join(f"\n  {p}" for p in problems))
-    return 0
+    with lab_lock(course, lab.name):
+        keys = answer_keys(course, lab, not args.no_sandbox)
+        failed = 0
+        for student in args.student or course.students(lab.name):
+            try:
+                problems = score(course, lab, student, keys, sandboxed=not args.no_sandbox)
+            except Exception as err:  # noqa: BLE001 -- one student's scoring, not the batch
+                failed += 1
+                print(f"{student}: not scored ({type(err).__name__}: {err})")
+                continue
+            total = sum(s for s, _ in
+                        gradebook.notebook_scores(course, lab.name, student).values())
+            print(f"{student}: {total:g} points" + "".join(f"\n  {p}" for p in problems))
+    return 1 if failed else 0
 
 
 def _feedback(args) -> int:
     from autograder.feedback import feedback
-    pages = feedback(Course.at(args.course), args.lab, args.student)
+    pages = feedback(_course(args), args.lab, args.student)
     for page in pages:
         print(page)
     return 0
@@ -119,7 +148,7 @@ def _feedback(args) -> int:
 
 def _export(args) -> int:
     from autograder.export import export
-    course = Course.at(args.course)
+    course = _course(args)
     out = export(course, args.out if args.out.is_absolute() else course.root / args.out)
     print(f"wrote {out}")
     return 0

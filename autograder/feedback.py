@@ -11,16 +11,20 @@ were already replaced by the judge's verdicts when the submission was graded.
 from __future__ import annotations
 
 import html
-import json
 import re
+import subprocess
 from pathlib import Path
 
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from autograder import gradebook
 from autograder.course import Course, GradingError
-from autograder.grade import REPORT
+from autograder.grade import ungraded
+from autograder.untrusted import printable
+
+FEEDBACK_TIMEOUT_S = 120  # per student: nbgrader renders their notebooks to HTML
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 # nbgrader's feedback pipeline with HideHiddenTests added; nbgrader_config.py uses it
@@ -88,31 +92,51 @@ class HideHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
-def feedback(course: Course, lab_name: str, students: list[str] | None = None) -> list[Path]:
+def feedback(course: Course, lab_name: str, students: list[str] | None = None,
+             log=print) -> list[Path]:
+    """Feedback pages of the lab's graded students (of `students`). One nbgrader run does
+    everyone; if it fails or runs out of time, one run per student finds whose work is at
+    fault, and only they go without a page (the reason is logged)."""
     lab = course.lab(lab_name)
-    args = ["generate_feedback", lab.name, "--force",
+    graded = [s for s in course.students(lab.name) if not students or s in students]
+    if not graded:
+        raise GradingError(f"nothing to give feedback on: no submission of {lab.name}")
+    whole = None if students is None or len(graded) > 1 else graded[0]
+    problem = _generate(course, lab.name, whole, FEEDBACK_TIMEOUT_S * len(graded))
+    if problem is not None and len(graded) > 1:
+        for student in graded:
+            if (why := _generate(course, lab.name, student, FEEDBACK_TIMEOUT_S)) is not None:
+                log(f"no feedback for {student}: {why}")
+    elif problem is not None:
+        log(f"no feedback for {graded[0]}: {problem}")
+    _ungraded_pages(course, lab.name, graded)
+    return sorted(p for p in course.feedback.glob(f"*/{lab.name}/*.html")
+                  if p.parent.parent.name in graded)
+
+
+def _generate(course: Course, lab: str, student: str | None, timeout: float) -> str | None:
+    """nbgrader generate_feedback for one student (or all); why it failed, or None."""
+    args = ["generate_feedback", lab, "--force",
             *(f"--GenerateFeedback.preprocessors={p}" for p in PREPROCESSORS)]
-    if students and len(students) == 1:
-        args.append(f"--student={students[0]}")
-    run = course.nbgrader(*args)
+    if student is not None:
+        args.append(f"--student={student}")
+    try:
+        run = course.nbgrader(*args, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"nbgrader generate_feedback took longer than {timeout:.0f} s"
     if run.returncode != 0:
-        raise GradingError(f"nbgrader generate_feedback {lab.name} failed:\n{run.stdout[-3000:]}")
-    _ungraded_pages(course, lab.name, students)
-    pages = sorted(course.feedback.glob(f"*/{lab.name}/*.html"))
-    if students:
-        pages = [p for p in pages if p.parent.parent.name in students]
-    return pages
+        errors = [line for line in run.stdout.splitlines() if "ERROR" in line]
+        return printable((errors or run.stdout.strip().splitlines() or ["failed"])[-1])[:300]
+    return None
 
 
-def _ungraded_pages(course: Course, lab: str, students: list[str] | None) -> None:
+def _ungraded_pages(course: Course, lab: str, students: list[str]) -> None:
     """A page for each notebook nbgrader could not grade, with the reason and its 0 points."""
-    for report_path in sorted(course.autograded.glob(f"*/{lab}/{REPORT}")):
-        student = report_path.parent.parent.name
-        if students and student not in students:
-            continue
-        report = json.loads(report_path.read_text())
-        for notebook, reason in report["ungraded"].items():
-            _, max_score = report["scores"].get(notebook, (0, 0))
+    for student in students:
+        reasons = ungraded(course, lab, student)
+        scores = gradebook.notebook_scores(course, lab, student) if reasons else {}
+        for notebook, reason in reasons.items():
+            _, max_score = scores.get(notebook, (0, 0))
             page = course.feedback / student / lab / f"{notebook}.html"
             page.parent.mkdir(parents=True, exist_ok=True)
             page.write_text(UNGRADED_PAGE.format(

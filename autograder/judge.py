@@ -15,15 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import stat
 import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from autograder.untrusted import printable
+from autograder.untrusted import UntrustedFile, printable, read_regular
 from labs.checks import ARRAY_DTYPES, probe_path
 
 MAX_PROBE_FILE_BYTES = 32_000_000
@@ -265,18 +263,11 @@ def _types_text(tree) -> str:
 def read_probes(path: Path) -> tuple[dict[str, dict], str | None]:
     """({probe name: record}, why the file could not be read or None); the last record wins."""
     try:  # not following links, not blocking on a FIFO: the kernel made this file
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        raw = read_regular(path, MAX_PROBE_FILE_BYTES)
     except FileNotFoundError:
         return {}, None
-    except OSError as err:
-        return {}, f"the probes file could not be read ({err.strerror})"
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        return {}, "the probes file is not a regular file"
-    with os.fdopen(fd, "rb") as f:
-        raw = f.read(MAX_PROBE_FILE_BYTES + 1)
-    if len(raw) > MAX_PROBE_FILE_BYTES:
-        return {}, f"the probes file is larger than {MAX_PROBE_FILE_BYTES} bytes"
+    except UntrustedFile as err:
+        return {}, f"the probes file is {err}"
     records = {}
     for line in raw.decode("utf-8", "replace").splitlines():
         try:

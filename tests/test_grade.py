@@ -192,7 +192,7 @@ def test_each_hostile_submission_is_contained_with_its_reason(graded, server):
 
 def test_a_regrade_after_planting_runs_no_planted_code(graded):
     course, _ = graded
-    again = grade(course.course, "ps0", students=["plant", "good"], log=str)
+    again = grade(course.course, "ps0", students=["plant", "good"], regrade=True, log=str)
     assert scores(again) == {"plant": 2, "good": 2}
     feedback(course.course, "ps0", ["plant"])
     assert not course.paths["marker"].exists()
@@ -220,7 +220,7 @@ def test_without_the_sandbox_the_same_cheat_works(tiny_course, tmp_path):
 
 def test_regrading_is_idempotent_and_keeps_other_students(graded):
     course, first = graded
-    again = grade(course.course, "ps0", students=["good", "wrong"], log=str)
+    again = grade(course.course, "ps0", students=["good", "wrong"], regrade=True, log=str)
     assert scores(again) == {"good": 2, "wrong": 0}
     assert gradebook.lab_scores(course.course, "ps0") == scores(first)
 
@@ -284,7 +284,7 @@ def test_cli_grade_prints_the_table(graded):
 
 
 def test_without_namespaces_grading_refuses_unless_told(graded, monkeypatch):
-    from autograder import grade as grading
+    from autograder.grade import steps as grading
     from autograder.course import GradingError
     course, _ = graded
     monkeypatch.setattr(grading.sandbox, "available", lambda: "no user namespaces")

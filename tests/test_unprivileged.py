@@ -25,13 +25,13 @@ import json, os, sys
 from pathlib import Path
 from autograder.collect import collect
 from autograder.course import Course
-from autograder.grade import _show_results, grade
+from autograder.grade import grade, show_results
 course = Course.at(sys.argv[1])
 collect(course, "ps0", Path(sys.argv[2]))
 results = grade(course, "ps0", jobs=2, time_limit_s=120, log=str)
 # A scored cell's result, written into an autograded notebook nbgrader left read-only.
 notebook = course.autograded / "good" / "ps0" / "tasks.ipynb"
-_show_results(notebook, {"test_add": "written by a grader that is not root"})
+show_results(notebook, {"test_add": "written by a grader that is not root"})
 print(json.dumps({"uid": os.getuid(), "scores": {r.student: r.total for r in results},
                   "problems": {r.student: r.problems for r in results},
                   "annotated": "not root" in notebook.read_text(),

@@ -13,7 +13,7 @@ import errno
 import os
 import stat
 
-from autograder.untrusted import printable
+from autograder.untrusted import file_kind, printable
 
 CHUNK = 1 << 20
 LISTED = 5  # unexpected names quoted in the note
@@ -33,7 +33,7 @@ def harvest(work_fd: int, keep: list[str], out_fd: int, max_bytes: int) -> list[
         try:
             info = os.fstat(source)
             if not stat.S_ISREG(info.st_mode):
-                notes.append(f"{relative}: dropped (a {_kind(info.st_mode)}, not a file)")
+                notes.append(f"{relative}: dropped (a {file_kind(info.st_mode)}, not a file)")
             elif info.st_size > max_bytes:
                 notes.append(f"{relative}: dropped (larger than {max_bytes} bytes)")
             elif not _copy(source, out_fd, relative, max_bytes):
@@ -118,12 +118,3 @@ def _why(err: OSError) -> str:
     if err.errno == errno.ENOTDIR:
         return "a folder on its path is a link or a file"
     return os.strerror(err.errno) if err.errno else str(err)
-
-
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "FIFO"),
-                       (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "device"),
-                       (stat.S_ISBLK, "device")):
-        if test(mode):
-            return name
-    return "special file"

@@ -44,6 +44,8 @@ FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 def launch(policy: Policy, command: list[str]) -> int:
     """Run `command` under `policy`; returns its exit status (126: the sandbox failed)."""
+    # Whoever started us (nbgrader) may be killed outright: the sandbox goes with it.
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     binds = rootfs.system_binds() + policy.binds
     uid, gid = linux.sandbox_user()
     if os.getuid() == 0:

@@ -1,98 +1,39 @@
-"""`grade LAB`: nbgrader autograde for every submission, then the judge and held-out scoring.
+"""The steps of grading one submission, each run by a task process (`runner`).
 
-Each notebook of each submission is autograded by its own `nbgrader autograde`
-process under a time limit, its kernel in a sandbox (`autograder.sandbox`);
-students are graded in parallel. A notebook that is not valid JSON, crashes
-nbgrader, runs out of time or goes over a sandbox limit gets 0 points and a
-reason; the batch always completes. Afterwards, in separate sandboxed
-processes that run no student code, the judge (`autograder.judge`) scores each
-test cell from the probes the kernel recorded against the answer key
-(`autograder.keys`), and every held-out evaluator scores the notebook's saved
-artifact (`autograder.heldout`); their results become the scores of the grade
-cells and the outputs those cells show.
+`autograde_notebook`: one `nbgrader autograde` of one notebook under the lab's
+time limit, its kernel in a sandbox (`autograder.sandbox`). `score`: in
+separate sandboxed processes that run no student code, the judge
+(`autograder.judge`) scores each test cell from the probes the kernel recorded
+against the answer key (`autograder.keys`), and every held-out evaluator scores
+the notebook's saved artifact (`autograder.heldout`); their results become the
+scores of the grade cells and the outputs those cells show.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
+import signal
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from autograder import gradebook, keys, sandbox
 from autograder.catalog import Lab
-from autograder.course import Course, GradingError
+from autograder.course import Course, GradingError, die_with_parent
 from autograder.execute import AUTOGRADE_PREPROCESSORS
+from autograder.grade.tasks import NOT_SUBMITTED
 from autograder.sandbox import grading as policies
-from autograder.untrusted import printable
+from autograder.untrusted import UntrustedFile, printable, read_regular
 from labs.data import DATA_DIR_ENV
 
 SCORER_TIMEOUT_S = 300  # the judge's and the held-out scorer's, each
-REPORT = "grading.json"  # beside the autograded notebooks: problems found while grading
+READ_TIMEOUT_S = 60  # reading and validating a submitted notebook
+MAX_NOTEBOOK_BYTES = 100 * 1000**2
 WITHOUT_SANDBOX = ("grading with --no-sandbox: student code runs as you, with your files, "
                    "network and memory; it can read held-out labels, solutions and other "
                    "students' work, and leave code that runs as you")
-
-
-@dataclass
-class StudentResult:
-    student: str
-    scores: dict[str, tuple[float, float]] = field(default_factory=dict)  # notebook -> (score, max)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> float:
-        return sum(score for score, _ in self.scores.values())
-
-
-def grade(course: Course, lab_name: str, students: list[str] | None = None,
-          jobs: int = 1, sandboxed: bool = True, time_limit_s: int | None = None,
-          log=print) -> list[StudentResult]:
-    lab = course.lab(lab_name)
-    if time_limit_s:
-        lab = dataclasses.replace(lab, time_limit_s=time_limit_s)
-    available = course.students(lab.name)
-    if students:
-        missing = sorted(set(students) - set(available))
-        if missing:
-            raise GradingError(f"no collected submission of {lab.name} for: {', '.join(missing)}")
-        available = [s for s in available if s in students]
-    if not available:
-        raise GradingError(f"nothing to grade: no submissions in {course.submitted}/*/{lab.name}")
-    if not (course.release / lab.name).is_dir():
-        raise GradingError(f"{lab.name} has not been released: run `autograder release {lab.name}`")
-
-    require_sandbox(sandboxed, log)
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        # The answer keys are built first, in the same pool: students' notebooks run as
-        # soon as a worker is free, and only their scoring waits for the keys.
-        builds = {nb: pool.submit(answer_key, course, lab, nb, sandboxed, log)
-                  for nb in lab.notebooks}
-
-        def built_keys() -> dict[str, dict]:
-            return {nb: key for nb, build in builds.items() if (key := build.result()) is not None}
-
-        def one(student: str) -> StudentResult:
-            failed = [build.exception() for build in builds.values()
-                      if build.done() and build.exception() is not None]
-            if failed:  # no answer key: stop the batch rather than run every notebook first
-                raise failed[0]
-            started = time.perf_counter()
-            result = grade_student(course, lab, student, built_keys, sandboxed)
-            log(f"graded {student} in {time.perf_counter() - started:.0f} s: "
-                f"{result.total:g} points"
-                + (f" ({len(result.problems)} problem(s))" if result.problems else ""))
-            return result
-
-        return list(pool.map(one, available))
 
 
 def require_sandbox(sandboxed: bool, log) -> None:
@@ -118,62 +59,39 @@ def answer_keys(course: Course, lab: Lab, sandboxed: bool, log=print) -> dict[st
             if (key := answer_key(course, lab, nb, sandboxed, log)) is not None}
 
 
-def grade_student(course: Course, lab: Lab, student: str,
-                  notebook_keys: Callable[[], dict[str, dict]], sandboxed: bool = False
-                  ) -> StudentResult:
-    """Autograde a student's notebooks, then `score` them with the answer keys
-    `notebook_keys()` returns (it waits for them to be built)."""
-    result = StudentResult(student)
-    submitted = course.submitted / student / lab.name
-    autograded = course.autograded / student / lab.name
-    gradebook.ensure_submission(course, lab.name, student)
-    failed: dict[str, str] = {}  # notebook -> why nbgrader could not grade it
-    for notebook in lab.notebooks:
-        problem = check_notebook(submitted / f"{notebook}.ipynb")
-        if problem is None:
-            _remove_artifacts(course, lab, notebook, autograded)
-            problem, notes = autograde_notebook(course, lab, notebook, student, sandboxed)
-            result.problems += [f"{notebook}: {note}" for note in notes]
-        if problem is not None:
-            result.problems.append(f"{notebook}: {problem}")
-            if problem != "not submitted":  # nbgrader itself zeroes missing notebooks
-                failed[notebook] = problem
-        else:
-            errors = cell_errors(autograded / f"{notebook}.ipynb")
-            if errors:
-                more = f" (+{len(errors) - 1} more cells)" if len(errors) > 1 else ""
-                result.problems.append(f"{notebook}: {errors[0]}{more}")
-    for notebook in failed:
-        gradebook.zero_notebook(course, lab.name, notebook, student)
-    result.problems += score(course, lab, student, notebook_keys(), skip=failed,
-                             sandboxed=sandboxed)
-    result.scores = gradebook.notebook_scores(course, lab.name, student)
-    _save_report(autograded, result, failed)
-    return result
-
-
-def _save_report(autograded: Path, result: StudentResult, ungraded: dict[str, str]) -> None:
-    """What `feedback` needs about notebooks nbgrader could not grade."""
-    autograded.mkdir(parents=True, exist_ok=True)
-    (autograded / REPORT).write_text(json.dumps(
-        {"problems": result.problems, "ungraded": ungraded,
-         "scores": {nb: list(score) for nb, score in result.scores.items()}}, indent=1))
-
-
 def check_notebook(path: Path) -> str | None:
-    """Why a submitted notebook cannot be graded, or None if it can."""
-    if not path.is_file():
-        return "not submitted"
+    """Why a submitted notebook cannot be graded, or None if it can.
+
+    The file is the student's: it may be a directory, a FIFO, a link, huge, or JSON
+    that nbformat cannot make sense of (`[]`, nbformat 3 with odd worksheets, deep
+    nesting); each is a reason, and reading it has a time limit.
+    """
     try:
-        nbformat.validate(nbformat.read(path, as_version=4))
-    except (ValueError, UnicodeDecodeError, nbformat.ValidationError) as err:  # JSON errors: ValueError
-        return f"not a valid notebook ({_first_line(err)})"
+        raw = read_regular(path, MAX_NOTEBOOK_BYTES)
+    except FileNotFoundError:
+        return NOT_SUBMITTED
+    except UntrustedFile as err:
+        return f"not a valid notebook ({err})"
+
+    def too_slow(*_):
+        raise TimeoutError(f"reading it took longer than {READ_TIMEOUT_S} s")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(READ_TIMEOUT_S)
+    try:  # anything nbformat raises on a student's file is that file's problem
+        nbformat.validate(nbformat.reads(raw.decode("utf-8"), as_version=4))
+    except Exception as err:  # noqa: BLE001
+        return f"not a valid notebook ({printable(_first_line(err))[:200]})"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
     return None
 
 
 def autograde_notebook(course: Course, lab: Lab, notebook: str, student: str,
                        sandboxed: bool = False) -> tuple[str | None, list[str]]:
-    """(why the notebook gets 0, or None; notes on what else happened) of one nbgrader run."""
+    """(why the notebook gets 0, or None; notes on what else happened) of one nbgrader run,
+    in this process (a task process: its executor enforces the lab's time limit)."""
     autograded = course.autograded / student / lab.name
     autograded.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="dl4nlp-") as scratch:
@@ -192,10 +110,7 @@ def autograde_notebook(course: Course, lab: Lab, notebook: str, student: str,
             kernel_args, kernel_env = policies.kernel_setup(run, policy)
             args += kernel_args
             env.update(kernel_env)
-        try:
-            nbgrader = course.nbgrader(*args, timeout=lab.time_limit_s, env=env)
-        except subprocess.TimeoutExpired:
-            return f"stopped after the time limit of {lab.time_limit_s} s", []
+        nbgrader = course.nbgrader_here(*args, env=env)
         verdict = _read_json(status_file)
         notes = verdict.get("notes", [])
         if _read_json(output_report).get("output_cut"):
@@ -244,18 +159,24 @@ def score(course: Course, lab: Lab, student: str, notebook_keys: dict[str, dict]
     """
     submission = course.autograded / student / lab.name
     probed = {nb: key for nb, key in notebook_keys.items() if nb not in skip}
-    for notebook, key in probed.items():
-        for grade_id in key["cells"]:
-            gradebook.set_cell_score(course, lab.name, notebook, grade_id, student, 0.0)
-    for evaluator in lab.evaluators:
-        gradebook.set_cell_score(course, lab.name, evaluator.notebook, evaluator.grade_id,
-                                 student, 0.0)
+    for notebook in {*probed, *(e.notebook for e in lab.evaluators)}:
+        zero_scored_cells(course, lab, student, notebook, notebook_keys)
     outputs: dict[str, dict[str, str]] = {}  # notebook -> {grade id: the text the cell shows}
     problems = _judge(course, lab, student, probed, sandboxed, outputs)
     problems += _score_heldout(course, lab, student, skip, sandboxed, outputs)
     for notebook, texts in outputs.items():
-        _show_results(submission / f"{notebook}.ipynb", texts)
+        show_results(submission / f"{notebook}.ipynb", texts)
     return problems
+
+
+def zero_scored_cells(course: Course, lab: Lab, student: str, notebook: str,
+                      notebook_keys: dict[str, dict]) -> None:
+    """Set the cells the judge or a held-out evaluator scores to 0: nbgrader's in-kernel
+    pass/fail, which student code can forge, never stands, whatever happens next."""
+    cells = [*notebook_keys.get(notebook, {}).get("cells", ()),
+             *(e.grade_id for e in lab.evaluators if e.notebook == notebook)]
+    for grade_id in cells:
+        gradebook.set_cell_score(course, lab.name, notebook, grade_id, student, 0.0)
 
 
 def _judge(course: Course, lab: Lab, student: str, probed: dict[str, dict], sandboxed: bool,
@@ -320,7 +241,8 @@ def _run_scorer(course: Course, lab: Lab, step: str, submission: Path, sandboxed
             command = policies.sandboxed(policy.save(run / "policy.json"), command)
         try:
             scorer = subprocess.run(command, cwd=run, capture_output=True, text=True,
-                                    timeout=SCORER_TIMEOUT_S, stdin=subprocess.DEVNULL)
+                                    timeout=SCORER_TIMEOUT_S, stdin=subprocess.DEVNULL,
+                                    preexec_fn=die_with_parent)
         except subprocess.TimeoutExpired:
             return None, f"stopped after {SCORER_TIMEOUT_S} s"
         verdict = _read_json(run / "sandbox.json")
@@ -336,7 +258,7 @@ def _run_scorer(course: Course, lab: Lab, step: str, submission: Path, sandboxed
     return items, None
 
 
-def _show_results(path: Path, texts: dict[str, str]) -> None:
+def show_results(path: Path, texts: dict[str, str]) -> None:
     """Replace the outputs of scored cells by their results (feedback shows them).
 
     A test cell's own outputs go: its hidden part ran there, and whatever the kernel
@@ -363,7 +285,7 @@ def expected_files(course: Course, lab: Lab, notebook: str) -> list[str]:
     return [*lab.artifact_files(notebook), *keys.probe_files(course, lab, notebook)]
 
 
-def _remove_artifacts(course: Course, lab: Lab, notebook: str, autograded: Path) -> None:
+def remove_artifacts(course: Course, lab: Lab, notebook: str, autograded: Path) -> None:
     """A new run must produce its own artifacts and probes: stale ones from an earlier run go."""
     for relative in expected_files(course, lab, notebook):
         (autograded / relative).unlink(missing_ok=True)
