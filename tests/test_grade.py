@@ -1,6 +1,7 @@
 """`autograder grade`, `feedback` and `export` on a tiny assignment: real nbgrader, real kernels,
 the real sandbox; hostile submissions graded in the same batch as well-behaved ones."""
 import csv
+import os
 import re
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from autograder.export import export
 from autograder.feedback import feedback
 from autograder.grade import grade
 from autograder.sandbox import available as sandbox_unavailable
+from autograder.summary import score_table
 
 GOOD = "def add(a, b):\n    return a + b"
 # Reads the instructor's source notebook (solutions, hidden tests) and runs its solution.
@@ -97,6 +99,13 @@ HOSTILE_REASONS = {"memory": "stopped: used more than 400 MB of memory",
 pytestmark = pytest.mark.slow
 
 
+# Files nbformat cannot read, and files that are not files: each that student's 0.
+ODD = {"empty_list": "[]",
+       "bad_worksheets": '{"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": 5}',
+       "deep": '{"cells": ' + "[" * 50_000 + "]" * 50_000 + "}"}
+NOT_FILES = {"fifo": os.mkfifo, "folder": os.mkdir}
+
+
 def scores(results):
     return {r.student: r.total for r in results}
 
@@ -142,7 +151,13 @@ def graded(tiny_course_template, tmp_path_factory, server):
     tiny_course.submit(inbox, "overwrite", "def add(a, b):\n    return 0", test="pass")
     tiny_course.submit(inbox, "tflog", GOOD, test=TF_LOG)
     tiny_course.submit(inbox, "cheat", CHEAT)
+    for name, raw in {**ODD, **dict.fromkeys(NOT_FILES, "{}")}.items():
+        tiny_course.submit(inbox, name, raw=raw)
     collect(tiny_course.course, "ps0", inbox)
+    for name, make in NOT_FILES.items():  # put there by hand, after collecting
+        notebook = tiny_course.root / "submitted" / name / "ps0" / "tasks.ipynb"
+        notebook.unlink()
+        make(notebook)
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(catalog.LABS, "ps0", Lab("ps0", ("tasks",), limits=LIMITS))
         results = grade(tiny_course.course, "ps0", jobs=2, time_limit_s=60, log=str)
@@ -155,8 +170,14 @@ def test_scores_and_reasons(graded):
                                "overwrite": 0, "tflog": 2, "untouched": 0, "wrong": 0,
                                "partial": 0.67, **{name: 0 for name in HOSTILE}, "output": 2,
                                "plant": 2, "links": 2, **{name: 0 for name in TAMPER},
-                               **{name: 0 for name in LEAK}}
+                               **{name: 0 for name in LEAK}, **{name: 0 for name in ODD},
+                               **{name: 0 for name in NOT_FILES}}
     reasons = problems(results)
+    assert reasons["fifo"] == ["tasks: not a valid notebook (a FIFO, not a file)"]
+    assert reasons["folder"] == ["tasks: not a valid notebook (a folder, not a file)"]
+    for name in ODD:
+        assert len(reasons[name]) == 1, reasons[name]
+        assert reasons[name][0].startswith("tasks: not a valid notebook ("), reasons[name]
     assert reasons["good"] == [] and reasons["tflog"] == []
     assert reasons["corrupt"] == ["tasks: not a valid notebook (Notebook does not appear to be "
                                   "JSON: '{\"cells\": [')"]
@@ -181,7 +202,7 @@ def test_each_hostile_submission_is_contained_with_its_reason(graded, server):
     assert course.paths["victim"].read_text() == "the instructor's"
     for name in ("plant", "links"):
         folder = course.root / "autograded" / name / "ps0"
-        assert {p.name for p in folder.iterdir()} <= {"grading.json", "tasks.ipynb",
+        assert {p.name for p in folder.iterdir()} <= {"tasks.ipynb",
                                                        "timestamp.txt", "probes"}
         assert [p.name for p in (folder / "probes").iterdir()] == ["test_add.jsonl"]
         assert all(p.is_file() and not p.is_symlink() for p in folder.rglob("*")
@@ -233,6 +254,8 @@ def test_feedback_shows_results_but_no_hidden_test_source(graded):
     assert "Score: 0 / 2" in corrupt and "not a valid notebook" in corrupt
     memory = (course.root / "feedback" / "memory" / "ps0" / "tasks.html").read_text()
     assert "Score: 0 / 2" in memory and HOSTILE_REASONS["memory"] in memory
+    fifo = (course.root / "feedback" / "fifo" / "ps0" / "tasks.html").read_text()
+    assert "a FIFO, not a file" in fifo
     wrong = (course.root / "feedback" / "wrong" / "ps0" / "tasks.html").read_text()
     assert "add(1, 2) should be 3" in wrong  # the visible test and its message
     assert "hidden tests: their result is shown below" in wrong
@@ -302,3 +325,14 @@ def test_grading_unknown_student_or_unreleased_lab(graded):
     course, _ = graded
     with pytest.raises(GradingError, match="no collected submission of ps0 for: zed"):
         grade(course.course, "ps0", students=["zed"], log=str)
+
+
+def test_a_score_set_by_hand_survives_a_regrade(graded):  # last: it changes `wrong`
+    course, _ = graded
+    with gradebook.opened(course.course) as gb:  # what formgrader does
+        gb.find_grade("test_add", "tasks", "ps0", "wrong").manual_score = 1.5
+        gb.db.commit()
+    [wrong] = grade(course.course, "ps0", students=["wrong"], regrade=True, log=str)
+    assert wrong.total == 1.5 and wrong.by_hand == ["tasks/test_add"]
+    table = score_table(course.course.lab("ps0"), [wrong])
+    assert "1.5/2*" in table and "graded by hand: tasks/test_add" in table

@@ -38,6 +38,7 @@ def serve() -> None:
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # tasks wait for their children
                 os.setsid()
                 die_with_parent()
+                os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # not the zygote's requests
                 log = os.open(f"{result}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 os.dup2(log, 1)
                 os.dup2(log, 2)

@@ -62,6 +62,8 @@ def _proportional_memory(processes, usage, limit: int) -> bool:
                                                     key=lambda pair: -pair[1][1]):
         try:
             total += process.memory_full_info().pss + page_tables
+        except psutil.NoSuchProcess:
+            pass  # it ended since `usage` was read (a forked child exiting): it holds nothing
         except psutil.Error:
             total += memory
         if total > limit or time.monotonic() > deadline:
