@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import socket
 import subprocess
@@ -39,6 +38,7 @@ from autograder import gradebook  # noqa: E402
 from autograder.collect import collect  # noqa: E402
 from autograder.course import NBGRADER_CONFIG, Course  # noqa: E402
 from autograder.grade import answer_keys  # noqa: E402
+from autograder.release import release  # noqa: E402
 from autograder.samples import fill  # noqa: E402
 
 
@@ -47,31 +47,37 @@ def scratch_course(folder: Path, lab: str, students: int, heldout: Path) -> Cour
     included, from `heldout`), and `students` submissions of the reference, collected."""
     folder.mkdir(parents=True)
     shutil.copy(REPO / NBGRADER_CONFIG, folder)
-    for part in ("source", "release"):
-        shutil.copytree(REPO / part / lab, folder / part / lab)
+    shutil.copytree(REPO / "source" / lab, folder / "source" / lab)
     (folder / "data").symlink_to(REPO / "data")
     shutil.copytree(heldout, folder / "autograder" / "heldout")
     course = Course.at(folder)
+    release(course, lab)  # the release, and the lab in this course's gradebook
     inbox = folder.parent / f"{folder.name}-inbox"
     for name in (p.stem for p in (course.source / lab).glob("*.ipynb")):
         source = nbformat.read(course.source / lab / f"{name}.ipynb", as_version=4)
-        release = nbformat.read(course.release / lab / f"{name}.ipynb", as_version=4)
-        reference = fill(source, release, lambda gid, solution: solution)
+        released = nbformat.read(course.release / lab / f"{name}.ipynb", as_version=4)
+        reference = fill(source, released, lambda gid, solution: solution)
         for i in range(students):
             (inbox / f"s{i:03d}").mkdir(parents=True, exist_ok=True)
             nbformat.write(reference, inbox / f"s{i:03d}" / f"{name}.ipynb")
-    collect(course, lab, inbox)
+    if students:
+        collect(course, lab, inbox)
     return course
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy (/proc/stat): the grader's processes are
+    not all its children (task processes are reaped by the zygote, workers by Dask)."""
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, f.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(command: list[str], cwd: Path) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the command and everything it waited for)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
+    """(wall seconds, busy CPU seconds of the machine meanwhile)."""
+    cpu, started = machine_cpu_seconds(), time.perf_counter()
     subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return time.perf_counter() - started, machine_cpu_seconds() - cpu
 
 
 def free_port() -> int:
@@ -86,6 +92,7 @@ class DaskCluster:
     def __init__(self, workers: int, folder: Path):
         bin_dir = Path(sys.executable).parent
         self.address = f"tcp://127.0.0.1:{free_port()}"
+        folder.mkdir(parents=True, exist_ok=True)
         self.processes = [subprocess.Popen(
             [bin_dir / "dask", "scheduler", "--host", "127.0.0.1", "--port",
              self.address.rsplit(":", 1)[1], "--no-dashboard"],
@@ -111,6 +118,7 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=4)
     parser.add_argument("--jobs", default="1,2", help="--jobs values to try")
     parser.add_argument("--dask", default="1,2", help="worker counts to try ('' for none)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch courses")
     args = parser.parse_args()
     python = [sys.executable, "-m"]
     scratch = Path(tempfile.mkdtemp(prefix="dl4nlp-throughput-"))
@@ -146,7 +154,10 @@ def main() -> int:
             rows.append((name, wall, cpu, scores))
             print(f"{name}: {wall:.0f} s wall, {cpu:.0f} s CPU, scores {scores}", flush=True)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if args.keep:
+            print(f"scratch courses kept in {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
     plain = rows[0][1]
     print(f"\n{args.students} submissions of {args.lab} ({notebooks} notebooks), "
           f"{os.cpu_count()} CPU cores")

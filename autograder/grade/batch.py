@@ -120,6 +120,8 @@ def plan(job: Job, students: list[str], store: TaskStore, regrade: bool) -> list
         task = Task("score", student)
         inputs = "+".join(graded_inputs)
         ran = any(t.student == student for t in todo)
+        if ran:  # before its notebooks run at once: two nbgraders would both create it
+            gradebook.ensure_submission(course, lab.name, student)
         if ran or _to_run(rows.get((student, task.step)), inputs, regrade, store, job, task):
             if ran:
                 store.schedule(lab.name, job.run, task, inputs, fresh=True)

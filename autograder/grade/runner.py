@@ -26,7 +26,8 @@ MACHINE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.ENOM
                   errno.EMFILE, errno.ENFILE}
 # Lines of nbgrader's log that say the same of a notebook nbgrader could not grade.
 MACHINE_MESSAGES = ("database is locked", "No space left on device", "Disk quota exceeded",
-                    "could not connect to server", "Connection refused", "OperationalError")
+                    "could not connect to server", "Connection refused", "OperationalError",
+                    "IntegrityError")  # two graders racing on one row: ours, not theirs
 
 
 class MachineFault(Exception):
