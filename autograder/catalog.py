@@ -14,14 +14,34 @@ class Thresholds:
     """Partial credit: none at `zero_at`, full at `full_at`, linear in between.
 
     Works both ways: for a metric where lower is better (perplexity),
-    `zero_at` is above `full_at`.
+    `zero_at` is above `full_at`. With a stretch band (`stretch_at`, beyond
+    the reference's own baseline), `full_at` earns all but `STRETCH_SHARE` of
+    the points and the rest come linearly between `full_at` and `stretch_at`:
+    only a better model or better tuning than the lab's baseline earns them.
     """
     zero_at: float
     full_at: float
+    stretch_at: float | None = None
+
+    STRETCH_SHARE = 0.2
 
     def fraction(self, value: float) -> float:
-        share = (value - self.zero_at) / (self.full_at - self.zero_at)
-        return float(min(1.0, max(0.0, share)))
+        line = _share(value, self.zero_at, self.full_at)
+        if self.stretch_at is None:
+            return line
+        stretch = _share(value, self.full_at, self.stretch_at)
+        return (1 - self.STRETCH_SHARE) * line + self.STRETCH_SHARE * stretch
+
+    def describe(self) -> str:
+        text = f"none at {self.zero_at:g}, full at {self.full_at:g}"
+        if self.stretch_at is None:
+            return text
+        return (f"{text} for {100 * (1 - self.STRETCH_SHARE):g} % of the points, "
+                f"the rest by {self.stretch_at:g}")
+
+
+def _share(value: float, zero_at: float, full_at: float) -> float:
+    return float(min(1.0, max(0.0, (value - zero_at) / (full_at - zero_at))))
 
 
 MB, GB = 1000**2, 1000**3

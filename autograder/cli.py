@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from autograder.catalog import LABS
 from autograder.course import Course, GradingError
 from data_prep import DataPrepError
 
@@ -66,6 +67,8 @@ def main(argv=None) -> int:
     p.add_argument("--dir", type=Path, default=Path("demo_course"),
                    help="scratch course folder, replaced on each run (default: %(default)s)")
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--lab", action="append", choices=sorted(LABS),
+                   help="only this lab (repeatable; default: every lab)")
 
     args = parser.parse_args(argv)
     try:
@@ -156,7 +159,7 @@ def _export(args) -> int:
 
 def _demo(args) -> int:
     from autograder.demo import run_demo
-    return run_demo(args.dir.resolve(), jobs=args.jobs)
+    return run_demo(args.dir.resolve(), jobs=args.jobs, only=args.lab)
 
 
 VERBS = {"release": _release, "collect": _collect, "grade": _grade,

@@ -3,7 +3,8 @@
 A scratch course folder gets the repository's nbgrader_config.py and source
 labs; then data_prep builds the datasets, each lab is released, sample
 submissions arrive as an LMS-style zip, and they are collected, graded (with
-the held-out step), given feedback and exported.
+the held-out step), their written answers scored by a stand-in TA, given
+feedback and exported.
 """
 from __future__ import annotations
 
@@ -13,15 +14,20 @@ import time
 import zipfile
 from pathlib import Path
 
+import nbformat
+
+from autograder import gradebook
 from autograder.catalog import LABS
 from autograder.collect import collect
 from autograder.course import NBGRADER_CONFIG, Course, GradingError
 from autograder.export import export
 from autograder.feedback import feedback
 from autograder.grade import grade
+from autograder.grade.steps import MAX_NOTEBOOK_BYTES
 from autograder.release import release
-from autograder.samples import make_samples
+from autograder.samples import make_samples, solution_code
 from autograder.summary import score_table
+from autograder.untrusted import read_regular
 from data_prep.build import build_all, select
 from data_prep.fetch import RAW_DIR_ENV, RawStore
 
@@ -29,9 +35,12 @@ REPO = Path(__file__).resolve().parents[1]
 MARKER = ".dl4nlp-demo"
 
 
-def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print) -> int:
+def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print,
+             only: list[str] | None = None) -> int:
+    """The workflow for every lab of the catalog, or for the labs named in `only`."""
     started = time.perf_counter()
-    labs = [lab for lab in LABS.values() if (REPO / "source" / lab.name).is_dir()]
+    labs = [lab for lab in LABS.values()
+            if (REPO / "source" / lab.name).is_dir() and (not only or lab.name in only)]
     course = _scratch_course(folder, [lab.name for lab in labs])
     _step(log, f"1. A scratch course in {course.root}",
           f"It has the repository's {NBGRADER_CONFIG} and source notebooks of "
@@ -63,17 +72,59 @@ def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print
         log("")
         log(score_table(lab, results))
 
+        waiting = {r.student: r.awaiting for r in results if r.awaiting}
+        if waiting:
+            _step(log, f"6. Written answers {lab.name}",
+                  "`grade` leaves written answers to a TA (marked + above). In formgrader a TA "
+                  "reads each against the rubric in the source notebook and sets a score; "
+                  "here the demo plays the TA through nbgrader's Gradebook API, with the "
+                  "writes formgrader makes, and gives full points to an answer that is the "
+                  "source's model answer (every sample's is).")
+            _grade_written_answers(course, lab, waiting, log)
+
         pages = feedback(course, lab.name)
-        _step(log, f"6. Feedback {lab.name}",
+        _step(log, f"7. Feedback {lab.name}",
               f"{len(pages)} HTML pages in {course.feedback}/STUDENT/{lab.name}/ "
               "(hidden tests show only the verdict of each check).")
 
     out = export(course, course.root / "grades.csv")
-    _step(log, "7. Export", f"{out}:")
+    _step(log, "8. Export", f"{out}:")
     log(out.read_text())
     log(f"Done in {time.perf_counter() - started:.0f} s. Look around in {course.root}: "
         "submitted/, autograded/, feedback/, grades.csv, gradebook.db.")
     return 0
+
+
+def _grade_written_answers(course: Course, lab, waiting: dict[str, list[str]], log) -> None:
+    """The demo's TA: full points for each waiting answer that is the source's model answer."""
+    model = {}
+    for notebook in lab.notebooks:
+        source = nbformat.read(course.source / lab.name / f"{notebook}.ipynb", as_version=4)
+        model.update(_written_answers(source, notebook, solution_code))
+    for student, cells in waiting.items():
+        answers = {}
+        for notebook in {cell.split("/")[0] for cell in cells}:
+            path = course.submitted / student / lab.name / f"{notebook}.ipynb"
+            submitted = nbformat.reads(read_regular(path, MAX_NOTEBOOK_BYTES).decode(), 4)
+            answers.update(_written_answers(submitted, notebook))
+        marked = {cell: model[cell][1] for cell in cells
+                  if cell in model and cell in answers and answers[cell][0] == model[cell][0]}
+        gradebook.grade_by_hand(course, lab.name, student, marked)
+        left = len(cells) - len(marked)
+        log(f"   {student:10s} {len(marked)} answer(s) given full points"
+            + (f", {left} left for a person" if left else "")
+            + f": {gradebook.lab_scores(course, lab.name)[student]:g} points now")
+
+
+def _written_answers(nb, notebook: str, text=str) -> dict[str, tuple[str, float]]:
+    """{`notebook/grade_id`: (answer, points)} of the manually graded markdown answer cells."""
+    answers = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and meta.get("grade") and meta.get("solution"):
+            answers[f"{notebook}/{meta['grade_id']}"] = (text(cell.source).strip(),
+                                                         float(meta.get("points", 0)))
+    return answers
 
 
 def _scratch_course(folder: Path, labs: list[str]) -> Course:

@@ -14,11 +14,14 @@ def grade_table(course: Course) -> tuple[list[str], list[dict]]:
 
     The course grade is the mean of the lab percentages weighted by the
     catalog's `Lab.weight` (1 for an assignment the catalog does not list); a
-    lab a student did not submit counts as 0.
+    lab a student did not submit counts as 0. `LAB_to_grade_by_hand` counts the
+    cells (written answers) still waiting for a person in formgrader: until it
+    is 0, that lab's score and the course grade are not final.
     """
     maxima = gradebook.assignment_max_scores(course)
     weights = {name: LABS[name].weight if name in LABS else 1.0 for name in maxima}
     scores = {name: gradebook.lab_scores(course, name) for name in maxima}
+    awaiting = gradebook.awaiting_by_lab(course)
     total_weight = sum(weights.values()) or 1.0
     rows = []
     for student in gradebook.student_ids(course):
@@ -28,10 +31,12 @@ def grade_table(course: Course) -> tuple[list[str], list[dict]]:
             percent = 100 * score / max_score if score is not None and max_score else 0.0
             row[f"{name}_score"] = "" if score is None else f"{score:g}"
             row[f"{name}_percent"] = f"{percent:.1f}"
+            row[f"{name}_to_grade_by_hand"] = awaiting.get(name, {}).get(student, 0)
             weighted += weights[name] * percent
         row["course_grade"] = f"{weighted / total_weight:.1f}"
         rows.append(row)
-    columns = ["student", *[f"{name}_{k}" for name in maxima for k in ("score", "percent")],
+    columns = ["student", *[f"{name}_{k}" for name in maxima
+                            for k in ("score", "percent", "to_grade_by_hand")],
                "course_grade"]
     return columns, rows
 

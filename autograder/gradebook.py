@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
@@ -44,36 +45,78 @@ def zero_notebook(course: Course, lab: str, notebook: str, student: str) -> None
         gb.db.commit()
 
 
-def set_cell_score(course: Course, lab: str, notebook: str, grade_id: str, student: str,
-                   fraction: float) -> tuple[float, float]:
-    """Set a grade cell's automatic score to `fraction` of its points; returns
-    (automatic score, max_score)."""
+def set_cell_scores(course: Course, lab: str, student: str,
+                    fractions: dict[tuple[str, str], float]) -> dict[tuple[str, str], tuple]:
+    """Set grade cells' automatic scores, {(notebook, grade_id): fraction of its points}, in
+    one transaction; returns {(notebook, grade_id): (automatic score, max_score)}."""
+    scores = {}
     with opened(course) as gb:
-        grade = gb.find_grade(grade_id, notebook, lab, student)
-        _set_auto_score(grade, round(fraction * grade.max_score, 2))
+        for (notebook, grade_id), fraction in fractions.items():
+            grade = gb.find_grade(grade_id, notebook, lab, student)
+            _set_auto_score(grade, round(fraction * grade.max_score, 2))
+            scores[notebook, grade_id] = (grade.auto_score, grade.max_score)
         gb.db.commit()
-        return grade.auto_score, grade.max_score
+    return scores
 
 
-def hand_graded(course: Course, lab: str, student: str) -> list[str]:
-    """`notebook/grade_id` of the cells whose score a person set in formgrader."""
+@dataclass
+class SubmissionGrades:
+    """One submission as the gradebook holds it (all empty if there is none)."""
+    scores: dict[str, tuple[float, float]] = field(default_factory=dict)  # notebook: (score, max)
+    by_hand: list[str] = field(default_factory=list)   # `nb/grade_id` a person scored
+    awaiting: list[str] = field(default_factory=list)  # `nb/grade_id` waiting for a person
+
+    @property
+    def total(self) -> float:
+        return sum(score for score, _ in self.scores.values())
+
+
+def submission_grades(course: Course, lab: str, student: str) -> SubmissionGrades:
+    """Scores per notebook, and which cells a person scored or still has to score in
+    formgrader (written answers: nbgrader gives them no automatic score)."""
     with opened(course) as gb:
         try:
             submission = gb.find_submission(lab, student)
         except MissingEntry:
-            return []
-        return [f"{nb.name}/{grade.name}" for nb in submission.notebooks
-                for grade in nb.grades if grade.manual_score is not None]
+            return SubmissionGrades()
+        grades = SubmissionGrades({nb.name: (nb.score, nb.max_score)
+                                   for nb in submission.notebooks})
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                if grade.manual_score is not None:
+                    grades.by_hand.append(f"{nb.name}/{grade.name}")
+                elif grade.needs_manual_grade:
+                    grades.awaiting.append(f"{nb.name}/{grade.name}")
+        return grades
 
 
 def notebook_scores(course: Course, lab: str, student: str) -> dict[str, tuple[float, float]]:
     """{notebook: (score, max_score)} of one submission ({} if there is none)."""
+    return submission_grades(course, lab, student).scores
+
+
+def grade_by_hand(course: Course, lab: str, student: str, scores: dict[str, float]) -> None:
+    """Score cells as a person does in formgrader ({`notebook/grade_id`: points}), with the
+    writes formgrader's grade API makes."""
     with opened(course) as gb:
-        try:
-            submission = gb.find_submission(lab, student)
-        except MissingEntry:
-            return {}
-        return {nb.name: (nb.score, nb.max_score) for nb in submission.notebooks}
+        for cell, points in scores.items():
+            notebook, grade_id = cell.split("/", 1)
+            grade = gb.find_grade(grade_id, notebook, lab, student)
+            grade.manual_score = points
+            grade.needs_manual_grade = False
+        gb.db.commit()
+
+
+def awaiting_by_lab(course: Course) -> dict[str, dict[str, int]]:
+    """{lab: {student: number of cells waiting for a person in formgrader}}."""
+    counts: dict[str, dict[str, int]] = {}
+    with opened(course) as gb:
+        for assignment in gb.assignments:
+            for submission in assignment.submissions:
+                n = sum(1 for nb in submission.notebooks for grade in nb.grades
+                        if grade.needs_manual_grade and grade.manual_score is None)
+                counts.setdefault(assignment.name, {})[submission.student.id] = n
+    return counts
 
 
 def has_assignment(course: Course, lab: str) -> bool:

@@ -176,7 +176,7 @@ def evaluate(evaluator: HeldoutEvaluator, submission: Path, heldout_dir: Path,
     fraction = evaluator.thresholds.fraction(value) if math.isfinite(value) else 0.0
     result.update(value=value, fraction=fraction, message=(
         f"held-out {evaluator.metric} {value:.4f} on {what} "
-        f"(none at {evaluator.thresholds.zero_at}, full at {evaluator.thresholds.full_at}): "
+        f"({evaluator.thresholds.describe()}): "
         f"{100 * fraction:.0f}% of the points"))
     return result
 

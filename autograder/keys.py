@@ -53,17 +53,18 @@ def fingerprint(course: Course, lab: Lab, notebook: str) -> str:
     return digest.hexdigest()
 
 
-def _stored(course: Course, lab: Lab, notebook: str) -> dict | None:
-    """The stored key if it is current, else None."""
+def _stored(course: Course, lab: Lab, notebook: str, current: str | None = None) -> dict | None:
+    """The stored key if it is current (`current`: the fingerprint, if already known)."""
     try:
         key = json.loads(key_path(course, lab, notebook).read_text())
     except (FileNotFoundError, ValueError):
         return None
-    return key if key.get("fingerprint") == fingerprint(course, lab, notebook) else None
+    current = current or fingerprint(course, lab, notebook)
+    return key if key.get("fingerprint") == current else None
 
 
-def is_current(course: Course, lab: Lab, notebook: str) -> bool:
-    return _stored(course, lab, notebook) is not None
+def is_current(course: Course, lab: Lab, notebook: str, current: str | None = None) -> bool:
+    return _stored(course, lab, notebook, current) is not None
 
 
 def ensure_key(course: Course, lab: Lab, notebook: str, sandboxed: bool) -> dict | None:

@@ -46,9 +46,13 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--data-dir", type=Path, default=REPO / "data")
     parser.add_argument("--heldout-dir", type=Path, default=REPO / "autograder" / "heldout")
+    parser.add_argument("--notebook", help="only this notebook (default: every one with an "
+                                           "evaluator)")
     args = parser.parse_args()
     lab = LABS[args.lab]
     for evaluator in lab.evaluators:
+        if args.notebook and evaluator.notebook != args.notebook:
+            continue
         notebook = REPO / "source" / lab.name / f"{evaluator.notebook}.ipynb"
         times, values = [], []
         for seed in args.seeds:
@@ -62,8 +66,7 @@ def main() -> int:
         print(f"{evaluator.notebook}: run time min/mean/max {min(times):.1f}/"
               f"{statistics.mean(times):.1f}/{max(times):.1f} s; {evaluator.metric} min/mean/max "
               f"{min(values):.4f}/{statistics.mean(values):.4f}/{max(values):.4f}; "
-              f"thresholds now: none at {evaluator.thresholds.zero_at}, "
-              f"full at {evaluator.thresholds.full_at}\n", flush=True)
+              f"thresholds now: {evaluator.thresholds.describe()}\n", flush=True)
     return 0
 
 

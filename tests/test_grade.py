@@ -292,7 +292,7 @@ def test_export_has_one_row_per_student(graded, tmp_path):
     assert [r["student"] for r in rows] == sorted(scores(graded[1]))
     good = next(r for r in rows if r["student"] == "good")
     assert good == {"student": "good", "ps0_score": "2", "ps0_percent": "100.0",
-                    "course_grade": "100.0"}
+                    "ps0_to_grade_by_hand": "0", "course_grade": "100.0"}
 
 
 def test_cli_grade_prints_the_table(graded):

@@ -24,6 +24,15 @@ def test_thresholds_for_lower_is_better():
     assert [perplexity.fraction(v) for v in (400, 200, 90)] == [0.0, 0.5, 1.0]
 
 
+@pytest.mark.parametrize("value, fraction", [(0.6, 0.0), (0.675, 0.4), (0.75, 0.8), (0.775, 0.9),
+                                             (0.8, 1.0), (0.95, 1.0)])
+def test_stretch_band_holds_back_the_last_points_for_results_above_the_line(value, fraction):
+    thresholds = Thresholds(zero_at=0.6, full_at=0.75, stretch_at=0.8)
+    assert thresholds.fraction(value) == pytest.approx(fraction)
+    bits = Thresholds(zero_at=4.8, full_at=2.65, stretch_at=2.3)
+    assert bits.fraction(2.3) == 1.0 and bits.fraction(2.65) == pytest.approx(0.8)
+
+
 def score(evaluator, submission, heldout):
     return evaluate(evaluator, submission, heldout, heldout.parent / "data")
 

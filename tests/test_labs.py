@@ -72,6 +72,26 @@ def test_reference_gets_full_held_out_scores(demo, lab):
             assert grade.score == grade.max_score > 0
 
 
+@pytest.mark.parametrize("lab", LAB_NAMES)
+def test_written_answers_wait_for_a_ta_and_the_demo_plays_one(demo, lab):
+    """`grade` leaves written answers to a person (`+`, "to grade by hand"); the demo's TA
+    scores the samples' model answers through the gradebook; an unanswered one scores 0."""
+    course, output = demo
+    section = output.split(f"== 5. Grade {lab}")[1].split(f"== 7. Feedback {lab}")[0]
+    graded, ta = section.split(f"== 6. Written answers {lab}")
+    reference_row = next(line for line in graded.splitlines() if line.startswith("reference"))
+    assert reference_row.split()[len(LABS[lab].notebooks) + 1].endswith("+")
+    assert "to grade by hand: " in graded and "answer(s) given full points" in ta
+    with gradebook.opened(course) as gb:
+        for student in ("reference", "untouched"):
+            answers = [g for nb in gb.find_submission(lab, student).notebooks for g in nb.grades
+                       if g.cell.cell_type == "markdown"]
+            assert len(answers) >= 2 * len(LABS[lab].notebooks)
+            for answer in answers:
+                assert not answer.needs_manual_grade
+                assert answer.score == (answer.max_score if student == "reference" else 0)
+
+
 def test_problems_are_reported(demo):
     _, output = demo
     rows = {line.split()[0]: line for line in output.splitlines()
@@ -171,14 +191,16 @@ def test_export_rows(demo):
     course, _ = demo
     lines = (course.root / "grades.csv").read_text().splitlines()
     assert lines[0] == "student," + ",".join(f"{lab}_{k}" for lab in LAB_NAMES
-                                             for k in ("score", "percent")) + ",course_grade"
-    full = ",".join(["100", "100.0"] * len(LAB_NAMES))
+                                             for k in ("score", "percent", "to_grade_by_hand")
+                                             ) + ",course_grade"
+    full = ",".join(["100", "100.0", "0"] * len(LAB_NAMES))
     assert f"reference,{full},100.0" in lines
 
 
 def test_make_demo_output_explains_each_step(demo):
     _, output = demo
-    for step in ("1. A scratch course", "2. Datasets", "6. Feedback", "7. Export",
+    for step in ("1. A scratch course", "2. Datasets", "8. Export",
                  *(f"{n}. {verb} {lab}" for lab in LAB_NAMES
-                   for n, verb in ((3, "Release"), (4, "Collect"), (5, "Grade")))):
+                   for n, verb in ((3, "Release"), (4, "Collect"), (5, "Grade"),
+                                   (6, "Written answers"), (7, "Feedback")))):
         assert step in output

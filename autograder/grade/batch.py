@@ -37,6 +37,7 @@ class StudentResult:
     problems: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)    # tasks not graded yet, and why
     by_hand: list[str] = field(default_factory=list)    # cells a person scored in formgrader
+    awaiting: list[str] = field(default_factory=list)   # cells a person has yet to score
 
     @property
     def total(self) -> float:
@@ -105,7 +106,7 @@ def plan(job: Job, students: list[str], store: TaskStore, regrade: bool) -> list
     rows = store.rows(lab.name)
     sources = {nb: keys.fingerprint(course, lab, nb) for nb in lab.notebooks}
     todo = [Task("key", notebook=nb) for nb in lab.notebooks
-            if not keys.is_current(course, lab, nb)]
+            if not keys.is_current(course, lab, nb, sources[nb])]
     for task in todo:
         store.schedule(lab.name, job.run, task, sources[task.notebook], fresh=True)
     for student in students:
@@ -119,12 +120,12 @@ def plan(job: Job, students: list[str], store: TaskStore, regrade: bool) -> list
                 todo.append(task)
         task = Task("score", student)
         inputs = "+".join(graded_inputs)
-        ran = any(t.student == student for t in todo)
-        if ran:  # before its notebooks run at once: two nbgraders would both create it
+        if any(t.student == student for t in todo):  # a notebook runs: scoring runs again
+            # before its notebooks run at once: two nbgraders would both create it
             gradebook.ensure_submission(course, lab.name, student)
-        if ran or _to_run(rows.get((student, task.step)), inputs, regrade, store, job, task):
-            if ran:
-                store.schedule(lab.name, job.run, task, inputs, fresh=True)
+            store.schedule(lab.name, job.run, task, inputs, fresh=True)
+            todo.append(task)
+        elif _to_run(rows.get((student, task.step)), inputs, regrade, store, job, task):
             todo.append(task)
     return todo
 
@@ -231,8 +232,8 @@ def student_result(course: Course, lab: Lab, student: str, store: TaskStore) -> 
         result.problems += list(row.notes)
     elif not result.pending:
         result.pending.append(f"scoring: {row.reason if row and row.reason else 'not done yet'}")
-    result.scores = gradebook.notebook_scores(course, lab.name, student)
-    result.by_hand = gradebook.hand_graded(course, lab.name, student)
+    grades = gradebook.submission_grades(course, lab.name, student)
+    result.scores, result.by_hand, result.awaiting = grades.scores, grades.by_hand, grades.awaiting
     return result
 
 

@@ -159,8 +159,8 @@ def score(course: Course, lab: Lab, student: str, notebook_keys: dict[str, dict]
     """
     submission = course.autograded / student / lab.name
     probed = {nb: key for nb, key in notebook_keys.items() if nb not in skip}
-    for notebook in {*probed, *(e.notebook for e in lab.evaluators)}:
-        zero_scored_cells(course, lab, student, notebook, notebook_keys)
+    zero_scored_cells(course, lab, student, {*probed, *(e.notebook for e in lab.evaluators)},
+                      notebook_keys)
     outputs: dict[str, dict[str, str]] = {}  # notebook -> {grade id: the text the cell shows}
     problems = _judge(course, lab, student, probed, sandboxed, outputs)
     problems += _score_heldout(course, lab, student, skip, sandboxed, outputs)
@@ -169,14 +169,14 @@ def score(course: Course, lab: Lab, student: str, notebook_keys: dict[str, dict]
     return problems
 
 
-def zero_scored_cells(course: Course, lab: Lab, student: str, notebook: str,
+def zero_scored_cells(course: Course, lab: Lab, student: str, notebooks,
                       notebook_keys: dict[str, dict]) -> None:
     """Set the cells the judge or a held-out evaluator scores to 0: nbgrader's in-kernel
     pass/fail, which student code can forge, never stands, whatever happens next."""
-    cells = [*notebook_keys.get(notebook, {}).get("cells", ()),
-             *(e.grade_id for e in lab.evaluators if e.notebook == notebook)]
-    for grade_id in cells:
-        gradebook.set_cell_score(course, lab.name, notebook, grade_id, student, 0.0)
+    cells = [*((nb, gid) for nb in notebooks
+               for gid in notebook_keys.get(nb, {}).get("cells", ())),
+             *((e.notebook, e.grade_id) for e in lab.evaluators if e.notebook in notebooks)]
+    gradebook.set_cell_scores(course, lab.name, student, dict.fromkeys(cells, 0.0))
 
 
 def _judge(course: Course, lab: Lab, student: str, probed: dict[str, dict], sandboxed: bool,
@@ -190,9 +190,10 @@ def _judge(course: Course, lab: Lab, student: str, probed: dict[str, dict], sand
         items = [{"notebook": nb, "grade_id": gid, "fraction": 0.0,
                   "verdicts": [{"message": f"the checks could not be judged: {failure}"}]}
                  for nb, key in probed.items() for gid in key["cells"]]
+    scores = gradebook.set_cell_scores(course, lab.name, student, {
+        (item["notebook"], item["grade_id"]): item["fraction"] for item in items})
     for item in items:
-        points, max_points = gradebook.set_cell_score(
-            course, lab.name, item["notebook"], item["grade_id"], student, item["fraction"])
+        points, max_points = scores[item["notebook"], item["grade_id"]]
         passed = sum(1 for v in item["verdicts"] if v.get("passed"))
         lines = [f"Checks: {passed} of {len(item['verdicts'])} passed -> "
                  f"{points:g}/{max_points:g} points"]
@@ -217,8 +218,10 @@ def _score_heldout(course: Course, lab: Lab, student: str, skip, sandboxed: bool
     for item in items:
         if item["notebook"] in skip:
             item["fraction"], item["message"] = 0.0, "notebook could not be graded"
-        points, max_points = gradebook.set_cell_score(
-            course, lab.name, item["notebook"], item["grade_id"], student, item["fraction"])
+    scores = gradebook.set_cell_scores(course, lab.name, student, {
+        (item["notebook"], item["grade_id"]): item["fraction"] for item in items})
+    for item in items:
+        points, max_points = scores[item["notebook"], item["grade_id"]]
         outputs.setdefault(item["notebook"], {})[item["grade_id"]] = (
             f"Held-out evaluation: {item['message']} -> {points:g}/{max_points:g} points")
         if item["value"] is None and item["notebook"] not in skip:
