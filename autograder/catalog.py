@@ -120,6 +120,13 @@ class Lab:
 
 LABS: dict[str, Lab] = {
     lab.name: lab for lab in (
+        Lab("lab0", ("regression_by_hand", "backprop_by_hand"), ("sms_spam",),
+            (HeldoutEvaluator("backprop_by_hand", "heldout_sms_spam_numpy", "sms_spam", "f1",
+                              Thresholds(zero_at=0.50, full_at=0.90),
+                              artifact="sms_spam_numpy"),),
+            weight=0.0,
+            samples=("reference", "untouched", "partial"),
+            sample_unsolved=("regression_metrics", "numerical_gradient")),
         Lab("lab1", ("sentiment_nn", "imbalanced_classes"), ("sentiment", "sms_spam"),
             (HeldoutEvaluator("sentiment_nn", "heldout_sentiment", "sentiment", "accuracy",
                               Thresholds(zero_at=0.60, full_at=0.75)),

@@ -14,7 +14,8 @@ def grade_table(course: Course) -> tuple[list[str], list[dict]]:
 
     The course grade is the mean of the lab percentages weighted by the
     catalog's `Lab.weight` (1 for an assignment the catalog does not list); a
-    lab a student did not submit counts as 0. `LAB_to_grade_by_hand` counts the
+    lab a student did not submit counts as 0 (no course grade while only practice labs,
+    of weight 0, are released). `LAB_to_grade_by_hand` counts the
     cells (written answers) still waiting for a person in formgrader: until it
     is 0, that lab's score and the course grade are not final.
     """
@@ -22,7 +23,7 @@ def grade_table(course: Course) -> tuple[list[str], list[dict]]:
     weights = {name: LABS[name].weight if name in LABS else 1.0 for name in maxima}
     scores = {name: gradebook.lab_scores(course, name) for name in maxima}
     awaiting = gradebook.awaiting_by_lab(course)
-    total_weight = sum(weights.values()) or 1.0
+    total_weight = sum(weights.values())  # 0 when only practice labs (weight 0) are released
     rows = []
     for student in gradebook.student_ids(course):
         row, weighted = {"student": student}, 0.0
@@ -33,7 +34,7 @@ def grade_table(course: Course) -> tuple[list[str], list[dict]]:
             row[f"{name}_percent"] = f"{percent:.1f}"
             row[f"{name}_to_grade_by_hand"] = awaiting.get(name, {}).get(student, 0)
             weighted += weights[name] * percent
-        row["course_grade"] = f"{weighted / total_weight:.1f}"
+        row["course_grade"] = f"{weighted / total_weight:.1f}" if total_weight else ""
         rows.append(row)
     columns = ["student", *[f"{name}_{k}" for name in maxima
                             for k in ("score", "percent", "to_grade_by_hand")],

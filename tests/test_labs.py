@@ -1,5 +1,6 @@
 """Every lab end to end: the demo's scratch course (data, release, five sample submissions
 per lab, collect, grade, feedback, export) is built once per session and examined here."""
+import csv
 import html
 import re
 import shutil
@@ -19,6 +20,9 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 # The sample submissions' scores, from the catalog's sample settings:
 EXPECTED = {
+    # partial leaves mse/r_squared (regression_metrics, -6) and numerical_gradient (-6)
+    # unsolved; the NumPy network whose predictions are scored uses neither.
+    "lab0": {"reference": 100, "untouched": 0, "partial": 88},
     # partial leaves both model builders unsolved, so no model is trained and no
     # predictions are saved (-10 -10 -15); buggy raises in majority_baseline (-5)
     # and most_confidently_wrong (-5).
@@ -195,6 +199,16 @@ def test_export_rows(demo):
                                              ) + ",course_grade"
     full = ",".join(["100", "100.0", "0"] * len(LAB_NAMES))
     assert f"reference,{full},100.0" in lines
+
+
+def test_practice_labs_do_not_count_in_the_course_grade(demo):
+    course, _ = demo
+    partial = next(r for r in csv.DictReader((course.root / "grades.csv").open())
+                   if r["student"] == "partial")
+    weights = {lab: LABS[lab].weight for lab in LAB_NAMES}
+    assert 0 in weights.values() and float(partial["lab0_percent"]) < 100
+    course_grade = sum(w * float(partial[f"{lab}_percent"]) for lab, w in weights.items())
+    assert partial["course_grade"] == f"{course_grade / sum(weights.values()):.1f}"
 
 
 def test_make_demo_output_explains_each_step(demo):
