@@ -29,9 +29,10 @@ EXPECTED = {
     # and most_confidently_wrong (-4). The 8 written points (2 questions per notebook)
     # count as earned for every sample but untouched and corrupt.
     "lab1": {"reference": 100, "untouched": 0, "partial": 88, "buggy": 92, "corrupt": 0},
-    # partial leaves ngram_probabilities (-10) and gradient_norms_per_step (-5) unsolved;
-    # neither is needed to train and save the models.
-    "lab2": {"reference": 100, "untouched": 0, "partial": 85},
+    # partial leaves ngram_probabilities (-8) and gradient_norms_per_step (-5) unsolved;
+    # neither is needed to train and save the models; its four written answers (2+2+2+2)
+    # count as earned (the TA step grades the sample answers), so 100 - 8 - 5 = 87.
+    "lab2": {"reference": 100, "untouched": 0, "partial": 87},
     # partial leaves most_frequent_tag_baseline (-6) and analogy (-4) unsolved; the
     # taggers that make the predictions do not use them, so both held-out cells keep
     # their 15 + 12 points (stretch included): 100 - 6 - 4 = 90. The 8 written points
