@@ -16,7 +16,9 @@ from autograder.course import Course
 from autograder.demo import run_demo
 from autograder.grade import answer_keys, score
 
-pytestmark = pytest.mark.slow
+# The demo course every test here examines takes about 20 minutes on 2 cores (four labs,
+# answer keys and sample runs of eight notebooks): longer than the suite's default timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2700)]
 REPO = Path(__file__).resolve().parents[1]
 # The sample submissions' scores, from the catalog's sample settings:
 EXPECTED = {
