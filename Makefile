@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 DL4NLP_RAW_DIR ?= $(wildcard ../shared/data)
 export DL4NLP_RAW_DIR
 
-.PHONY: setup data test demo clean
+.PHONY: setup data test test-fast demo clean
 
 # Also a PostgreSQL server for the gradebook tests (tests/postgres.py): root (CI)
 # installs Debian's package; anyone else is told how, and those tests skip.
@@ -36,6 +36,10 @@ data: setup
 
 test: setup data
 	$(PY) -m pytest
+
+# The edit-test loop: everything but the tests that train models or run real graders.
+test-fast: setup data
+	$(PY) -m pytest -m "not slow"
 
 # The whole instructor workflow on sample submissions, in demo_course/.
 demo: setup data

@@ -45,6 +45,8 @@ def _share(value: float, zero_at: float, full_at: float) -> float:
 
 
 MB, GB = 1000**2, 1000**3
+# Metrics measured on a saved model (labs.artifacts.save_language_model), not on predictions.
+MODEL_METRICS = ("word_perplexity", "char_bits", "greedy_exact_match")
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class HeldoutEvaluator:
     def artifact_files(self) -> tuple[str, ...]:
         """The files (relative to the notebook's folder) that its notebook must save."""
         from labs import artifacts
-        if self.metric in ("word_perplexity", "char_bits"):
+        if self.metric in MODEL_METRICS:
             return tuple(str(p) for p in artifacts.model_paths(self.artifact_name, ""))
         return (str(artifacts.predictions_path(self.artifact_name, "")),)
 
@@ -117,6 +119,9 @@ class Lab:
         """What the grader takes from a run of `notebook` besides the notebook itself."""
         return tuple(f for e in self.evaluators if e.notebook == notebook for f in e.artifact_files)
 
+
+# What `make demo` grades by default: the lab with every kind of sample submission.
+DEMO_LAB = "lab1"
 
 LABS: dict[str, Lab] = {
     lab.name: lab for lab in (
@@ -153,5 +158,15 @@ LABS: dict[str, Lab] = {
                               artifact="ud_ewt_glove")),
             samples=("reference", "untouched", "partial"),
             sample_unsolved=("most_frequent_tag_baseline", "analogy")),
+        Lab("lab4", ("encoder_decoder", "attention"), ("seq2seq_dates",),
+            (HeldoutEvaluator("encoder_decoder", "heldout_dates_gru", "seq2seq_dates",
+                              "greedy_exact_match", Thresholds(zero_at=0.10, full_at=0.70),
+                              artifact="dates_gru"),
+             HeldoutEvaluator("attention", "heldout_dates_attention", "seq2seq_dates",
+                              "greedy_exact_match", Thresholds(zero_at=0.50, full_at=0.95),
+                              artifact="dates_attention")),
+            weight=0.0,
+            samples=("reference", "untouched", "partial"),
+            sample_unsolved=("greedy_decode", "positional_encoding")),
     )
 }

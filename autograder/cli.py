@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.catalog import LABS
+from autograder.catalog import DEMO_LAB, LABS
 from autograder.course import Course, GradingError
 from data_prep import DataPrepError
 
@@ -67,8 +67,11 @@ def main(argv=None) -> int:
     p.add_argument("--dir", type=Path, default=Path("demo_course"),
                    help="scratch course folder, replaced on each run (default: %(default)s)")
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--lab", action="append", choices=sorted(LABS),
-                   help="only this lab (repeatable; default: every lab)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--lab", action="append", choices=sorted(LABS),
+                       help=f"this lab (repeatable; default: {DEMO_LAB}, which has every kind "
+                            "of sample submission, in about 4 minutes)")
+    which.add_argument("--all", action="store_true", help="every lab (about 20 minutes)")
 
     args = parser.parse_args(argv)
     try:
@@ -159,7 +162,8 @@ def _export(args) -> int:
 
 def _demo(args) -> int:
     from autograder.demo import run_demo
-    return run_demo(args.dir.resolve(), jobs=args.jobs, only=args.lab)
+    return run_demo(args.dir.resolve(), jobs=args.jobs,
+                    only=None if args.all else args.lab or [DEMO_LAB])
 
 
 VERBS = {"release": _release, "collect": _collect, "grade": _grade,

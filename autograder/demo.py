@@ -90,6 +90,12 @@ def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print
     out = export(course, course.root / "grades.csv")
     _step(log, "8. Export", f"{out}:")
     log(out.read_text())
+    _step(log, "What a student sees", "their feedback page: each test's verdict and points, the "
+          "held-out score with its thresholds, the TA's points. Open one in a browser:")
+    for lab in labs:
+        for student in ("reference", "partial"):
+            for page in sorted((course.feedback / student / lab.name).glob("*.html")):
+                log(f"   {page}")
     log(f"Done in {time.perf_counter() - started:.0f} s. Look around in {course.root}: "
         "submitted/, autograded/, feedback/, grades.csv, gradebook.db.")
     return 0

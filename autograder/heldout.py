@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 
 from autograder.catalog import LABS, HeldoutEvaluator
-from labs import artifacts, data, storage
+from labs import artifacts, data, seq2seq, storage
 from labs.text import words
 
 UNKNOWN_WORD = "<unk>"
@@ -116,6 +116,33 @@ def char_bits(evaluator, submission, heldout_dir, data_dir) -> tuple[float, str]
     return float(nll.mean() / math.log(2)), f"{targets.size} held-out characters"
 
 
+def greedy_exact_match(evaluator, submission, heldout_dir, data_dir) -> tuple[float, str]:
+    """Share of held-out dates the saved translator gets exactly right, decoded here, greedily.
+
+    The grader feeds the held-out sources to the model and decodes with
+    `labs.seq2seq.greedy_decode`: only what the trained network computes counts.
+    """
+    model, settings = artifacts.load_language_model(evaluator.artifact_name, submission)
+    vocabulary = settings["vocabulary"]
+    if settings.get("target_vocabulary") != seq2seq.TARGET_VOCABULARY:
+        raise ValueError(f"the model's target_vocabulary must be labs.seq2seq.TARGET_VOCABULARY "
+                         f"{seq2seq.TARGET_VOCABULARY}")
+    if vocabulary[0] != seq2seq.PAD or seq2seq.UNK not in vocabulary:
+        raise ValueError(f"the source vocabulary must start with {seq2seq.PAD!r} (id 0) and hold "
+                         f"{seq2seq.UNK!r}")
+    max_len = _positive_int(settings, "max_source_len")
+    test = heldout_test(heldout_dir, evaluator.dataset)[0]
+    source_ids = seq2seq.encode_sources(test["source"], vocabulary, min(max_len, 1000))
+    try:
+        predicted = seq2seq.greedy_decode(model, source_ids)
+    except Exception as err:  # Keras raises many kinds for a model of the wrong form
+        raise ValueError(f"the model could not translate [source ids, decoder ids]: "
+                         f"{str(err).splitlines()[0] if str(err) else type(err).__name__}"
+                         ) from None
+    exact, chars = seq2seq.exact_and_char_accuracy(predicted, test["target"])
+    return exact, f"{len(predicted)} held-out dates (character accuracy {chars:.4f})"
+
+
 def _require_causal(model, inputs: np.ndarray, outputs: np.ndarray) -> None:
     """Refuse a model whose output at a step changes when a later input changes.
 
@@ -160,7 +187,7 @@ def _positive_int(settings: dict, key: str) -> int:
 
 
 METRICS = {"accuracy": accuracy, "f1": f1, "word_perplexity": word_perplexity,
-           "char_bits": char_bits}
+           "char_bits": char_bits, "greedy_exact_match": greedy_exact_match}
 
 
 def evaluate(evaluator: HeldoutEvaluator, submission: Path, heldout_dir: Path,

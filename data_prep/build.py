@@ -1,6 +1,8 @@
 """Build dataset files: resolve raw files, skip what is up to date, write atomically."""
 from __future__ import annotations
 
+import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,10 +42,25 @@ def provenance(spec: DatasetSpec) -> dict:
         "raw_sha256": {raw.mirror_path: raw.sha256 for raw in raws},
         "source_urls": {raw.mirror_path: raw.url + (f"#{raw.member}" if raw.member else "")
                         for raw in raws},
-        "license": "; ".join(dict.fromkeys(raw.license for raw in stored)),
+        "license": spec.license or "; ".join(dict.fromkeys(raw.license for raw in stored)),
         "citation": "\n".join(dict.fromkeys(raw.citation for raw in stored)),
         "split_seed": SPLIT_SEED,
-    }
+    } | ({"generator_version": spec.version} if spec.version else {})
+
+
+def secret_seed(heldout_dir: Path, dataset: str) -> int:
+    """The course's secret seed for `dataset`'s test split: made once, then kept."""
+    path = heldout_dir / f"{dataset}.seed"
+    if not path.is_file():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(f"{secrets.randbits(63)}\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    try:
+        return int(path.read_text())
+    except ValueError:
+        raise DataPrepError(f"{path} is not a seed (one integer): delete it to draw a new "
+                            "test split") from None
 
 
 def is_current(path: Path, expected: dict) -> bool:
@@ -88,7 +105,9 @@ def build_all(specs: list[DatasetSpec], store: RawStore, out: Path, heldout_dir:
             not _has_heldout(path) or is_current(heldout_path, attrs))
         if not current or force:
             raw_paths = {key: store.path(RAW_FILES[key]) for key in spec.inputs}
-            built = spec.build(raw_paths)
+            extra = ({"test_seed": secret_seed(heldout_dir, spec.name)}
+                     if spec.secret_test_seed else {})
+            built = spec.build(raw_paths, **extra)
             attrs |= built.attrs
             # Held-out file first: the students' file is what marks a build complete.
             if built.heldout:

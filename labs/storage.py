@@ -19,7 +19,8 @@ SPLITS = ("train", "val", "test")
 OFFSETS = "offsets"
 RAGGED_ATTR = "ragged"
 JSON_ATTRS = ("raw_sha256", "source_urls", "split_sizes", "split_fractions", "label_names",
-              "tag_names", "class_counts", "token_counts", "char_ranges", "sources")
+              "tag_names", "class_counts", "token_counts", "char_ranges", "sources",
+              "formats", "format_counts")
 STRING = h5py.string_dtype("utf-8")
 
 

@@ -26,7 +26,7 @@ def raw_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def built(raw_dir, tmp_path_factory):
-    """All five datasets built once from the mirror into a scratch folder."""
+    """All datasets built once from the mirror into a scratch folder."""
     root = tmp_path_factory.mktemp("built")
     out, heldout = root / "data", root / "heldout"
     lines = []

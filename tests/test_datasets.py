@@ -1,4 +1,4 @@
-"""The five real dataset files, built once per session from the raw mirror."""
+"""The real dataset files, built once per session from the raw mirror (and the generator)."""
 import hashlib
 import subprocess
 import sys
@@ -12,7 +12,8 @@ from data_prep.build import build_all, select
 from data_prep.fetch import RawStore
 from labs import data, storage
 
-NAMES = ["sentiment", "sms_spam", "shakespeare", "ud_ewt", "glove"]
+NAMES = ["sentiment", "sms_spam", "shakespeare", "ud_ewt", "glove", "seq2seq_dates"]
+GENERATED = {"seq2seq_dates"}
 HELD_OUT_COLUMNS = {"sentiment": "label", "sms_spam": "label", "ud_ewt": "upos"}
 
 
@@ -44,9 +45,13 @@ def test_file_attributes(built, name):
     assert attrs["schema_version"] == storage.SCHEMA_VERSION
     assert attrs["dataset"] == name and attrs["data_prep_version"] == VERSION
     assert attrs["split_seed"] == 20261122
-    assert attrs["raw_sha256"] and all(len(d) == 64 for d in attrs["raw_sha256"].values())
     assert set(attrs["source_urls"]) == set(attrs["raw_sha256"])
-    assert attrs["license"] and attrs["citation"] and attrs["split_sizes"]
+    assert attrs["license"] and attrs["split_sizes"]
+    if name in GENERATED:
+        assert attrs["generator_version"] and attrs["raw_sha256"] == {}
+    else:
+        assert attrs["raw_sha256"] and all(len(d) == 64 for d in attrs["raw_sha256"].values())
+        assert attrs["citation"]
 
 
 def test_sentiment_and_sms_splits_are_stratified(built):
@@ -112,7 +117,7 @@ def test_glove_keeps_every_lab_word_that_glove_knows(built, raw_dir):
 @pytest.mark.parametrize("name", NAMES)
 def test_no_held_out_label_in_student_files(built, name):
     with h5py.File(built["out"] / f"{name}.h5") as f:
-        if name == "shakespeare":
+        if name in ("shakespeare", "seq2seq_dates"):
             assert "test" not in f
         elif name in HELD_OUT_COLUMNS:
             assert set(f["test"]) <= {"text", "words", "offsets", "sent_id"}
@@ -140,7 +145,7 @@ def test_rebuild_gives_identical_contents(built, raw_dir, tmp_path):
     for name in NAMES:
         assert array_digests(tmp_path / "data" / f"{name}.h5") == \
                array_digests(built["out"] / f"{name}.h5"), name
-        if name in HELD_OUT_COLUMNS:
+        if name in HELD_OUT_COLUMNS:  # (a new course draws its own secret date test split)
             assert array_digests(tmp_path / "heldout" / f"{name}.h5") == \
                    array_digests(built["heldout"] / f"{name}.h5"), name
 
@@ -224,3 +229,60 @@ def test_cli_builds_and_summarizes(raw_dir, tmp_path):
     assert "sentiment    built" in result.stdout
     assert "train negative 50.0%, positive 50.0%" in result.stdout
     assert "held-out labels:" in result.stdout
+
+
+def test_generated_dates_are_right_and_the_test_split_is_secret(built, raw_dir, tmp_path):
+    """Every target is the date its source names; test dates are drawn per course, unseen."""
+    import datetime as dt
+    import shutil
+
+    from data_prep.datasets.dates import FORMATS, MONTHS, TWO_DIGIT_YEARS, WEEKDAYS
+    english = {"en_d_month_y": "%d %B %Y", "en_month_d_y": "%B %d, %Y", "iso": "%Y-%m-%d",
+               "en_weekday_d_month_y": "%A %d %B %Y", "en_weekday_month_d_y": "%A, %B %d, %Y",
+               "en_rfc2822": "%a, %d %b %Y", "dd_mm_yyyy_dots": "%d.%m.%Y",
+               "dd_mm_yyyy_dashes": "%d-%m-%Y", "us_mm_dd_yyyy": "%m/%d/%Y",
+               "compact_yyyymmdd": "%Y%m%d"}
+    train = data.load("seq2seq_dates", "train", built["out"])
+    val = data.load("seq2seq_dates", "val", built["out"])
+    with h5py.File(built["heldout"] / "seq2seq_dates.h5") as f:
+        test = storage.read_group(f["test"])
+    seen = set()
+    for split in (train, val, test):
+        assert len(split["source"]) == len(set(split["source"])) and not seen & set(split["source"])
+        seen |= set(split["source"])
+        for source, target, form in zip(split["source"], split["target"], split["format"]):
+            day = dt.date.fromisoformat(target)
+            assert form in FORMATS and dt.date(1900, 1, 1) <= day <= dt.date(2099, 12, 31)
+            if form in english:
+                assert dt.datetime.strptime(source, english[form]).date() == day, source
+            lower = source.lower()
+            if "'" in source or form in ("d_m_yy_dots", "us_m_d_yy"):
+                assert TWO_DIGIT_YEARS[0] <= day.year <= TWO_DIGIT_YEARS[1], source
+            else:
+                assert str(day.year) in source, source
+            if "month" in form:
+                assert MONTHS[form[:2]][day.month - 1].lower() in lower, source
+            if "weekday" in form or form == "en_rfc2822":
+                weekday = WEEKDAYS[form[:2]][day.weekday()].lower()
+                assert (weekday[:3] if form == "en_rfc2822" else weekday) in lower, source
+    assert set(train["format"]) == set(FORMATS)
+    assert max(len(s) for s in seen) <= 40
+
+    # The course's seed is kept: a rebuild in the same course draws the same test split;
+    # another course (another held-out folder) draws other test dates.
+    seed_file = built["heldout"] / "seq2seq_dates.seed"
+    assert seed_file.stat().st_mode & 0o077 == 0
+    same = tmp_path / "same"
+    shutil.copytree(built["heldout"], same)
+    (same / "seq2seq_dates.h5").unlink()
+    build_all(select(["seq2seq_dates"]), RawStore(raw_dir=raw_dir), tmp_path / "data", same,
+              report=str)
+    assert array_digests(same / "seq2seq_dates.h5") == \
+        array_digests(built["heldout"] / "seq2seq_dates.h5")
+    other = tmp_path / "other"
+    build_all(select(["seq2seq_dates"]), RawStore(raw_dir=raw_dir), tmp_path / "data2", other,
+              report=str)
+    with h5py.File(other / "seq2seq_dates.h5") as f:
+        assert len(set(storage.read_group(f["test"])["source"]) & set(test["source"])) < 50
+    assert array_digests(tmp_path / "data2" / "seq2seq_dates.h5") == \
+        array_digests(built["out"] / "seq2seq_dates.h5")

@@ -64,6 +64,7 @@ def _kill_grader(process):
     return len(started)
 
 
+@pytest.mark.slow  # a real grader killed, crashed or run on Dask: tens of seconds
 def test_a_killed_grader_resumes_to_the_same_scores_and_the_lock_names_the_holder(tiny_course,
                                                                                   tmp_path):
     submit_all(tiny_course, tmp_path / "inbox", {**ORDINARY, "slow": SLOW})
@@ -101,6 +102,7 @@ def test_a_killed_grader_resumes_to_the_same_scores_and_the_lock_names_the_holde
     assert "8 task(s) already done" in out
 
 
+@pytest.mark.slow  # a real grader killed, crashed or run on Dask: tens of seconds
 def test_a_crashed_task_stays_pending_and_is_never_a_zero(tiny_course, tmp_path):
     submit_all(tiny_course, tmp_path / "inbox", {"good": GOOD, "slow": SLOW})
     grader = _grade_command(tiny_course.root, "--jobs", "1")
@@ -127,6 +129,7 @@ def test_a_crashed_task_stays_pending_and_is_never_a_zero(tiny_course, tmp_path)
     assert gradebook.lab_scores(tiny_course.course, "ps0") == {"good": 2, "slow": 2}
 
 
+@pytest.mark.slow  # a real grader killed, crashed or run on Dask: tens of seconds
 def test_dask_cluster_and_postgresql_give_the_same_scores(tiny_course_template, tmp_path,
                                                           postgres):  # noqa: F811
     from distributed import LocalCluster

@@ -220,3 +220,49 @@ def test_language_models_that_game_the_metric_score_zero(toy_heldout, tmp_path):
     causal.layers[1].set_weights([kernel[:2]])
     artifacts.save_language_model("char_lm", causal, chars, submission, seq_len=8)
     assert score(evaluator, submission, toy_heldout)["value"] is not None
+
+
+@pytest.mark.slow
+def test_a_date_translator_is_run_by_the_grader(tmp_path):
+    """The scorer decodes the held-out sources with the saved model; a model of the wrong form
+    or with another target vocabulary scores 0 with the reason."""
+    from data_prep.h5write import write_h5
+    from labs import seq2seq
+    labs.seed_everything(0)
+    import keras
+    heldout = tmp_path / "heldout"
+    write_h5(heldout / "dates.h5", {"test": {"source": ["2026-11-23", "1999-01-31", "23.11.2026"],
+                                             "target": ["2026-11-23", "1999-01-31", "2026-11-23"]}},
+             {})
+    # A "copier": the output at step t is the source character at t (PAD -> </s>), so ISO
+    # sources come out right and the dotted one does not: exact match 2/3.
+    vocabulary = [seq2seq.PAD, seq2seq.UNK, *"0123456789-."]
+    to_target = np.zeros((len(vocabulary), len(seq2seq.TARGET_VOCABULARY)), "float32")
+    to_target[0, seq2seq.TARGET_VOCABULARY.index(seq2seq.EOS)] = 1
+    for i, char in enumerate(vocabulary[2:], 2):
+        if char in seq2seq.TARGET_VOCABULARY:
+            to_target[i, seq2seq.TARGET_VOCABULARY.index(char)] = 1
+    source = keras.Input((None,), dtype="int32")
+    decoder = keras.Input((None,), dtype="int32")
+    copied = keras.layers.Embedding(len(vocabulary), 14, embeddings_initializer=(
+        keras.initializers.Constant(to_target)))(source)
+    ignored = keras.layers.Embedding(14, 14, embeddings_initializer="zeros")(decoder)
+    copier = keras.Model([source, decoder], keras.layers.Add()([copied, ignored]))
+    submission = tmp_path / "alice"
+    settings = dict(target_vocabulary=seq2seq.TARGET_VOCABULARY,
+                    max_source_len=seq2seq.DECODER_STEPS)
+    artifacts.save_language_model("dates_gru", copier, vocabulary, submission, **settings)
+    evaluator = HeldoutEvaluator("nb", "g", "dates", "greedy_exact_match", Thresholds(0, 1),
+                                 artifact="dates_gru")
+    result = score(evaluator, submission, heldout)
+    assert result["value"] == pytest.approx(2 / 3), result
+    assert "character accuracy" in result["message"]
+
+    artifacts.save_language_model("dates_gru", copier, vocabulary, submission,
+                                  target_vocabulary=list("0123456789-"), max_source_len=11)
+    wrong = score(evaluator, submission, heldout)
+    assert wrong["fraction"] == 0 and "target_vocabulary" in wrong["message"]
+    one_input = keras.Model(source, copied)
+    artifacts.save_language_model("dates_gru", one_input, vocabulary, submission, **settings)
+    broken = score(evaluator, submission, heldout)
+    assert broken["fraction"] == 0 and "could not translate" in broken["message"], broken

@@ -40,6 +40,10 @@ EXPECTED = {
     # their 15 + 12 points (stretch included): 100 - 6 - 4 = 90. The 8 written points
     # (2 + 2 per notebook) count as earned (the TA step grades the sample answers).
     "lab3": {"reference": 100, "untouched": 0, "partial": 90},
+    # partial leaves greedy_decode (-10) and positional_encoding (-6) unsolved: the cells
+    # that use them fail, but both translators are trained and saved without them, so the
+    # held-out points stand.
+    "lab4": {"reference": 100, "untouched": 0, "partial": 84},
 }
 LAB_NAMES = [name for name in EXPECTED if (REPO / "source" / name).is_dir()]
 

@@ -2,7 +2,8 @@
 
 Starting Python and importing nbgrader takes ~3 s of CPU, more than the rest of
 the grader's work on a notebook. An executor process (the grader, or a Dask
-worker) starts one zygote (`python -I -m autograder.grade.zygote`), which
+worker) starts one zygote (`python -I -c "...serve()"`: with `-m`, runpy would warn
+that the package had imported this module already), which
 imports what a task needs and then, for each line `TASK RESULT` on its stdin,
 forks a task process and answers with its pid. The task process runs in a
 session of its own, dies with the zygote, and the zygote dies with the thread
@@ -60,7 +61,8 @@ class Zygote:
             for _ in range(2):  # a zygote that died (killed, say) is started again, once
                 if self._process is None or self._process.poll() is not None:
                     self._process = subprocess.Popen(
-                        [sys.executable, "-I", "-m", "autograder.grade.zygote"],
+                        [sys.executable, "-I", "-c",
+                         "from autograder.grade.zygote import serve; serve()"],
                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                         start_new_session=True)
                 try:
@@ -82,6 +84,3 @@ class Zygote:
                 self._process.wait()
                 self._process = None
 
-
-if __name__ == "__main__":
-    serve()

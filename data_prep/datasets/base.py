@@ -26,8 +26,14 @@ class Built:
 class DatasetSpec:
     name: str
     raw: tuple[str, ...]                       # keys of registry.RAW_FILES stored in the file
-    build: Callable[[dict[str, Path]], Built]  # raw key -> verified local path
+    build: Callable[..., Built]                # raw key -> verified local path
     also_reads: tuple[str, ...] = ()           # raw files read but not stored (a word list)
+    # A generated dataset (no raw files) names its own license and generator version.
+    license: str = ""
+    version: str = ""
+    # The test split is drawn with a per-course secret seed (`build(raw, test_seed=...)`)
+    # kept in the grader-only folder, so students cannot regenerate it.
+    secret_test_seed: bool = False
 
     @property
     def inputs(self) -> tuple[str, ...]:
