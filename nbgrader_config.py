@@ -4,6 +4,7 @@ from pathlib import Path
 from autograder.course import COURSE_ID
 from autograder.execute import AUTOGRADE_PREPROCESSORS
 from autograder.feedback import PREPROCESSORS as FEEDBACK_PREPROCESSORS
+from labs.check import CODE_STUB, TEXT_STUB
 
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
 
@@ -28,8 +29,8 @@ c.Autograde.autograde_preprocessors = AUTOGRADE_PREPROCESSORS
 c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True
 
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.ClearSolutions.code_stub = {"python": CODE_STUB}
+c.ClearSolutions.text_stub = TEXT_STUB
 
 # TensorFlow logs to stderr, and nbgrader scores a test cell with any stderr
 # output as failed: drop stderr output made only of TensorFlow/absl log lines and

@@ -45,8 +45,10 @@ def _share(value: float, zero_at: float, full_at: float) -> float:
 
 
 MB, GB = 1000**2, 1000**3
-# Metrics measured on a saved model (labs.artifacts.save_language_model), not on predictions.
-MODEL_METRICS = ("word_perplexity", "char_bits", "greedy_exact_match")
+# Metrics measured on a saved model (labs.artifacts.save_language_model), not on predictions,
+# with the settings the model must be saved with.
+MODEL_METRICS = {"word_perplexity": ("context",), "char_bits": (),
+                 "greedy_exact_match": ("target_vocabulary", "max_source_len")}
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,17 @@ class Lab:
     samples: tuple[str, ...] = ("reference", "untouched", "partial", "buggy", "corrupt")
     sample_unsolved: tuple[str, ...] = ()
     sample_buggy: tuple[str, ...] = ()
+
+    def contract(self) -> dict:
+        """What `labs.check` needs to check a student's run: the time limit and, per
+        notebook, the artifacts the grader scores (written beside the release as lab.json)."""
+        artifacts: dict[str, list] = {}
+        for e in self.evaluators:
+            item = ({"kind": "model", "name": e.artifact_name,
+                     "settings": list(MODEL_METRICS[e.metric])} if e.metric in MODEL_METRICS
+                    else {"kind": "predictions", "name": e.artifact_name, "dataset": e.dataset})
+            artifacts.setdefault(e.notebook, []).append(item)
+        return {"lab": self.name, "time_limit_s": self.time_limit_s, "artifacts": artifacts}
 
     def artifact_files(self, notebook: str) -> tuple[str, ...]:
         """What the grader takes from a run of `notebook` besides the notebook itself."""

@@ -3,10 +3,12 @@
 nbgrader's `generate_assignment` writes `release/LAB/` (solutions and hidden
 tests stripped) and records the lab's grade cells in the gradebook. The
 students' dataset files and a copy of the `labs` helper package go beside the
-notebooks (both git-ignored), so the folder is all a student needs.
+notebooks (both git-ignored), with `lab.json` (the time limit and the files the
+grader scores, for `python -m labs.check`), so the folder is all a student needs.
 """
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import h5py
 
 import labs
 from autograder.course import Course, GradingError
+from labs.check import LAB_CONTRACT
 
 
 def release(course: Course, lab_name: str) -> Path:
@@ -33,6 +36,7 @@ def release(course: Course, lab_name: str) -> Path:
         target = folder / "data" / f"{name}.h5"
         shutil.copyfile(course.data / f"{name}.h5", target)
         _refuse_heldout(target)
+    (folder / LAB_CONTRACT).write_text(json.dumps(lab.contract(), indent=1) + "\n")
     package = Path(labs.__file__).parent
     shutil.rmtree(folder / "labs", ignore_errors=True)
     shutil.copytree(package, folder / "labs", ignore=shutil.ignore_patterns("__pycache__"))
