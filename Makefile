@@ -11,17 +11,22 @@ export DL4NLP_RAW_DIR
 
 .PHONY: setup data test test-fast demo clean
 
-# Also a PostgreSQL server for the gradebook tests (tests/postgres.py): root (CI)
-# installs Debian's package; anyone else is told how, and those tests skip.
+# Also the Debian packages the tests use: a PostgreSQL server (tests/postgres.py) and
+# Chromium (tests/test_browser.py). Root (CI) installs what is missing; anyone else is
+# told how, and those tests skip.
+DEBIAN_NEEDS := initdb:postgresql chromium:chromium
 setup: $(STAMP)
-	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-	if [ "$$(id -u)" = 0 ]; then \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get install -y --no-install-recommends postgresql || \
-		{ apt-get update && apt-get install -y --no-install-recommends postgresql; }; \
-	else \
-		echo "No PostgreSQL server: its tests will be skipped (to run them: sudo apt-get install postgresql)"; \
-	fi
+	@for need in $(DEBIAN_NEEDS); do \
+		command=$${need%%:*}; package=$${need##*:}; \
+		command -v $$command >/dev/null || ls /usr/lib/postgresql/*/bin/$$command >/dev/null 2>&1 || \
+		if [ "$$(id -u)" = 0 ]; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y --no-install-recommends $$package || \
+			{ apt-get update && apt-get install -y --no-install-recommends $$package; }; \
+		else \
+			echo "No $$package: its tests will be skipped (to run them: sudo apt-get install $$package)"; \
+		fi; \
+	done
 
 # Re-installs only when requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml

@@ -60,6 +60,10 @@ def main(argv=None) -> int:
     p.add_argument("lab")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
 
+    p = verbs.add_parser("report", help="reports/LAB.html: how the class did (grade writes "
+                                        "it too)")
+    p.add_argument("lab")
+
     p = verbs.add_parser("export", help="one CSV row per student with lab scores and course grade")
     p.add_argument("--out", type=Path, default=Path("grades.csv"))
 
@@ -109,6 +113,7 @@ def _collect(args) -> int:
 
 def _grade(args) -> int:
     from autograder.grade import grade
+    from autograder.report import write_report
     from autograder.summary import score_table
     course = _course(args)
     if args.scheduler and not course.db_url.startswith("postgresql"):
@@ -118,7 +123,14 @@ def _grade(args) -> int:
                     sandboxed=not args.no_sandbox, time_limit_s=args.time_limit,
                     regrade=args.regrade, scheduler=args.scheduler, progress=True)
     print(score_table(course.lab(args.lab), results))
+    print(f"class report: {write_report(course, args.lab)}")
     return 1 if any(r.pending for r in results) else 0
+
+
+def _report(args) -> int:
+    from autograder.report import write_report
+    print(write_report(_course(args), args.lab))
+    return 0
 
 
 def _score(args) -> int:
@@ -167,5 +179,5 @@ def _demo(args) -> int:
 
 
 VERBS = {"release": _release, "collect": _collect, "grade": _grade,
-         "score": _score, "feedback": _feedback, "export": _export,
+         "score": _score, "report": _report, "feedback": _feedback, "export": _export,
          "demo": _demo}

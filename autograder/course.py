@@ -77,6 +77,15 @@ class Course:
         """One lock file per lab while it is being graded."""
         return self.root / ".grading"
 
+    def results(self, lab: str) -> Path:
+        """The grader's record of each student's checks and held-out values (for the report):
+        grader-owned, outside the folders student code runs in."""
+        return self.locks / "results" / lab
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
     @property
     def gradebook_url(self) -> str:
         """Parallel graders wait up to a minute for SQLite's lock instead of failing."""

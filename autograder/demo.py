@@ -25,6 +25,7 @@ from autograder.feedback import feedback
 from autograder.grade import grade
 from autograder.grade.steps import MAX_NOTEBOOK_BYTES
 from autograder.release import release
+from autograder.report import write_report
 from autograder.samples import make_samples, solution_code
 from autograder.summary import score_table
 from autograder.untrusted import read_regular
@@ -42,6 +43,7 @@ def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print
     labs = [lab for lab in LABS.values()
             if (REPO / "source" / lab.name).is_dir() and (not only or lab.name in only)]
     course = _scratch_course(folder, [lab.name for lab in labs])
+    reports = []
     _step(log, f"1. A scratch course in {course.root}",
           f"It has the repository's {NBGRADER_CONFIG} and source notebooks of "
           f"{', '.join(lab.name for lab in labs)}.")
@@ -82,6 +84,7 @@ def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print
                   "source's model answer (every sample's is).")
             _grade_written_answers(course, lab, waiting, log)
 
+        reports.append(write_report(course, lab.name))
         pages = feedback(course, lab.name)
         _step(log, f"7. Feedback {lab.name}",
               f"{len(pages)} HTML pages in {course.feedback}/STUDENT/{lab.name}/ "
@@ -92,6 +95,11 @@ def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print
     log(out.read_text())
     _step(log, "What a student sees", "their feedback page: each test's verdict and points, the "
           "held-out score with its thresholds, the TA's points. Open one in a browser:")
+    _step(log, "What the instructor sees", "the class report: score and held-out "
+          "distributions, the checks that fail most, run times, problems, answers waiting "
+          "for a TA (`python -m autograder report LAB`; `grade` writes it too):")
+    for path in reports:
+        log(f"   {path}")
     for lab in labs:
         for student in ("reference", "partial"):
             for page in sorted((course.feedback / student / lab.name).glob("*.html")):

@@ -295,6 +295,25 @@ def test_export_has_one_row_per_student(graded, tmp_path):
                     "ps0_to_grade_by_hand": "0", "course_grade": "100.0"}
 
 
+def test_the_class_report_counts_what_the_grader_recorded(graded):
+    """Scores, the pass rate of each hidden check, run times and each student's problem, from
+    the gradebook and the grader's own records, escaped."""
+    import html
+
+    from autograder.report import write_report
+    course, results = graded
+    path = write_report(course.course, "ps0")
+    page = path.read_text()
+    assert path == course.root / "reports" / "ps0.html"
+    assert f"{len(results)} students" in page and "Overview" in page
+    assert page.count("<img alt=") == 1 and "data:image/png;base64," in page  # no held-out part
+    passed, judged = map(int, re.search(r"secret case: negative numbers</td><td class='num'>"
+                                        r"(\d+)/(\d+)<", page).groups())
+    assert 0 < passed < judged
+    assert "Run times" in page and html.escape(HOSTILE_REASONS["memory"]) in page
+    assert "src='http" not in page and "<link" not in page  # self-contained
+
+
 def test_cli_grade_prints_the_table(graded):
     course, _ = graded
     run = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course.root),
@@ -302,8 +321,9 @@ def test_cli_grade_prints_the_table(graded):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[-2].split()[:3] == ["good", "2/2", "2/2"]
-    assert lines[-1].split()[:3] == ["wrong", "0/2", "0/2"]
+    assert lines[-3].split()[:3] == ["good", "2/2", "2/2"]
+    assert lines[-2].split()[:3] == ["wrong", "0/2", "0/2"]
+    assert lines[-1] == f"class report: {course.root / 'reports' / 'ps0.html'}"
 
 
 def test_without_namespaces_grading_refuses_unless_told(graded, monkeypatch):

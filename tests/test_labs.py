@@ -79,6 +79,18 @@ def test_untouched_release_scores_zero_on_every_graded_cell(demo, lab):
 
 
 @pytest.mark.parametrize("lab", LAB_NAMES)
+def test_the_class_report_shows_scores_held_out_metrics_and_checks(demo, lab):
+    course, log = demo
+    page = (course.reports / f"{lab}.html").read_text()
+    assert str(course.reports / f"{lab}.html") in log
+    plots = len(LABS[lab].notebooks) + len(LABS[lab].evaluators)
+    assert page.count("data:image/png;base64,") == plots
+    for evaluator in LABS[lab].evaluators:
+        assert f"held-out {evaluator.metric}" in page
+    assert "Checks that fail most" in page and re.search(r"class=.num.>\d+/[2-5]</td>", page)
+
+
+@pytest.mark.parametrize("lab", LAB_NAMES)
 def test_reference_gets_full_held_out_scores(demo, lab):
     course, _ = demo
     with gradebook.opened(course) as gb:

@@ -162,10 +162,14 @@ def score(course: Course, lab: Lab, student: str, notebook_keys: dict[str, dict]
     zero_scored_cells(course, lab, student, {*probed, *(e.notebook for e in lab.evaluators)},
                       notebook_keys)
     outputs: dict[str, dict[str, str]] = {}  # notebook -> {grade id: the text the cell shows}
-    problems = _judge(course, lab, student, probed, sandboxed, outputs)
-    problems += _score_heldout(course, lab, student, skip, sandboxed, outputs)
+    record = {"checks": [], "heldout": []}   # what the instructor report counts
+    problems = _judge(course, lab, student, probed, sandboxed, outputs, record["checks"])
+    problems += _score_heldout(course, lab, student, skip, sandboxed, outputs, record["heldout"])
     for notebook, texts in outputs.items():
         show_results(submission / f"{notebook}.ipynb", texts)
+    folder = course.results(lab.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{student}.json").write_text(json.dumps(record))
     return problems
 
 
@@ -180,7 +184,7 @@ def zero_scored_cells(course: Course, lab: Lab, student: str, notebooks,
 
 
 def _judge(course: Course, lab: Lab, student: str, probed: dict[str, dict], sandboxed: bool,
-           outputs: dict) -> list[str]:
+           outputs: dict, record: list) -> list[str]:
     """The judge's verdicts on the `probed` notebooks, into the gradebook and `outputs`."""
     if not probed:
         return []
@@ -192,6 +196,7 @@ def _judge(course: Course, lab: Lab, student: str, probed: dict[str, dict], sand
                  for nb, key in probed.items() for gid in key["cells"]]
     scores = gradebook.set_cell_scores(course, lab.name, student, {
         (item["notebook"], item["grade_id"]): item["fraction"] for item in items})
+    record += items
     for item in items:
         points, max_points = scores[item["notebook"], item["grade_id"]]
         passed = sum(1 for v in item["verdicts"] if v.get("passed"))
@@ -204,7 +209,7 @@ def _judge(course: Course, lab: Lab, student: str, probed: dict[str, dict], sand
 
 
 def _score_heldout(course: Course, lab: Lab, student: str, skip, sandboxed: bool,
-                   outputs: dict) -> list[str]:
+                   outputs: dict, record: list) -> list[str]:
     """The held-out evaluators' scores, into the gradebook and `outputs`."""
     if not lab.evaluators:
         return []
@@ -220,6 +225,7 @@ def _score_heldout(course: Course, lab: Lab, student: str, skip, sandboxed: bool
             item["fraction"], item["message"] = 0.0, "notebook could not be graded"
     scores = gradebook.set_cell_scores(course, lab.name, student, {
         (item["notebook"], item["grade_id"]): item["fraction"] for item in items})
+    record += items
     for item in items:
         points, max_points = scores[item["notebook"], item["grade_id"]]
         outputs.setdefault(item["notebook"], {})[item["grade_id"]] = (
