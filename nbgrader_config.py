@@ -1,23 +1,27 @@
 """nbgrader configuration of the course; the repository root is the course directory."""
 from pathlib import Path
 
-from autograder.course import COURSE_ID
+from autograder.course import (AUTOGRADED, COURSE_ID, FEEDBACK, RELEASE, SOURCE,
+                               SUBMITTED)
 from autograder.execute import AUTOGRADE_PREPROCESSORS
 from autograder.feedback import PREPROCESSORS as FEEDBACK_PREPROCESSORS
-from labs.check import CODE_STUB, TEXT_STUB
+from labs.artifacts import MODELS_DIR, PREDICTIONS_DIR
+from labs.check import CODE_STUB, LAB_CONTRACT, TEXT_STUB
+from labs.checks import PROBES_DIR
+from labs.data import DATA_DIR
 
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
 
 c.CourseDirectory.course_id = COURSE_ID
 c.CourseDirectory.root = str(Path(__file__).resolve().parent)
-c.CourseDirectory.source_directory = "source"
-c.CourseDirectory.release_directory = "release"
-c.CourseDirectory.submitted_directory = "submitted"    # instructor-local, git-ignored
-c.CourseDirectory.autograded_directory = "autograded"  # instructor-local, git-ignored
-c.CourseDirectory.feedback_directory = "feedback"      # instructor-local, git-ignored
+c.CourseDirectory.source_directory = SOURCE
+c.CourseDirectory.release_directory = RELEASE
+c.CourseDirectory.submitted_directory = SUBMITTED    # instructor-local, git-ignored
+c.CourseDirectory.autograded_directory = AUTOGRADED  # instructor-local, git-ignored
+c.CourseDirectory.feedback_directory = FEEDBACK      # instructor-local, git-ignored
 # Generated data and helper copies in a released lab folder are not course files.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
-                            "data", "labs", "predictions", "models", "probes"]
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", FEEDBACK, DATA_DIR,
+                            "labs", PREDICTIONS_DIR, MODELS_DIR, PROBES_DIR, LAB_CONTRACT]
 # The gradebook is gradebook.db here (git-ignored); the autograder passes its URL with
 # a lock timeout so that parallel graders wait for SQLite instead of failing.
 

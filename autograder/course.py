@@ -11,10 +11,17 @@ from pathlib import Path
 import psutil
 
 from autograder.catalog import LABS, Lab
+from data_prep.build import HELDOUT_DIR
+from labs.data import DATA_DIR
 
 NBGRADER_CONFIG = "nbgrader_config.py"
 COURSE_ID = "dl4nlp"
 ANSWER_KEYS = "keys"  # in the held-out folder: the reference's probe results, per lab
+# nbgrader's folders (nbgrader_config.py sets them from here) and the grader's own.
+SOURCE, RELEASE, SUBMITTED, AUTOGRADED, FEEDBACK = (
+    "source", "release", "submitted", "autograded", "feedback")
+GRADER_STATE = ".grading"  # lab locks and the grader's records
+REPORTS = "reports"
 
 
 class GradingError(Exception):
@@ -42,31 +49,31 @@ class Course:
     # The folders; their names are set in nbgrader_config.py and kept as nbgrader's defaults.
     @property
     def source(self) -> Path:
-        return self.root / "source"
+        return self.root / SOURCE
 
     @property
     def release(self) -> Path:
-        return self.root / "release"
+        return self.root / RELEASE
 
     @property
     def submitted(self) -> Path:
-        return self.root / "submitted"
+        return self.root / SUBMITTED
 
     @property
     def autograded(self) -> Path:
-        return self.root / "autograded"
+        return self.root / AUTOGRADED
 
     @property
     def feedback(self) -> Path:
-        return self.root / "feedback"
+        return self.root / FEEDBACK
 
     @property
     def data(self) -> Path:
-        return self.root / "data"
+        return self.root / DATA_DIR
 
     @property
     def heldout(self) -> Path:
-        return self.root / "autograder" / "heldout"
+        return self.root / HELDOUT_DIR
 
     @property
     def answer_keys(self) -> Path:
@@ -75,7 +82,7 @@ class Course:
     @property
     def locks(self) -> Path:
         """One lock file per lab while it is being graded."""
-        return self.root / ".grading"
+        return self.root / GRADER_STATE
 
     def results(self, lab: str) -> Path:
         """The grader's record of each student's checks and held-out values (for the report):
@@ -84,7 +91,7 @@ class Course:
 
     @property
     def reports(self) -> Path:
-        return self.root / "reports"
+        return self.root / REPORTS
 
     @property
     def gradebook_url(self) -> str:

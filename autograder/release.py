@@ -17,6 +17,7 @@ import h5py
 import labs
 from autograder.course import Course, GradingError
 from labs.check import LAB_CONTRACT
+from labs.data import DATA_DIR
 
 
 def release(course: Course, lab_name: str) -> Path:
@@ -31,9 +32,9 @@ def release(course: Course, lab_name: str) -> Path:
         raise GradingError(f"nbgrader generate_assignment {lab.name} failed:\n{run.stdout[-3000:]}")
     folder = course.release / lab.name
     if lab.datasets:
-        (folder / "data").mkdir(exist_ok=True)
+        (folder / DATA_DIR).mkdir(exist_ok=True)
     for name in lab.datasets:
-        target = folder / "data" / f"{name}.h5"
+        target = folder / DATA_DIR / f"{name}.h5"
         shutil.copyfile(course.data / f"{name}.h5", target)
         _refuse_heldout(target)
     (folder / LAB_CONTRACT).write_text(json.dumps(lab.contract(), indent=1) + "\n")

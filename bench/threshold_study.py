@@ -62,7 +62,7 @@ def main() -> int:
             times.append(seconds)
             values.append(result["value"])
             print(f"{evaluator.notebook} seed {seed}: {seconds:5.1f} s, "
-                  f"{evaluator.metric} {result['value']:.4f}", flush=True)
+                  f"{evaluator.metric} {result['value']:.4f} ({result['message']})", flush=True)
         print(f"{evaluator.notebook}: run time min/mean/max {min(times):.1f}/"
               f"{statistics.mean(times):.1f}/{max(times):.1f} s; {evaluator.metric} min/mean/max "
               f"{min(values):.4f}/{statistics.mean(values):.4f}/{max(values):.4f}; "

@@ -16,10 +16,13 @@ from data_prep.h5write import write_h5
 from data_prep.registry import RAW_FILES
 from data_prep.splits import SPLIT_SEED
 from labs import storage
+from labs.data import DATA_DIR
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = REPO / "data"
-DEFAULT_HELDOUT = REPO / "autograder" / "heldout"
+# Where the grader-only files go, relative to a course (the repository is one).
+HELDOUT_DIR = Path("autograder", "heldout")
+DEFAULT_OUT = REPO / DATA_DIR
+DEFAULT_HELDOUT = REPO / HELDOUT_DIR
 
 
 @dataclass

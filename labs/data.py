@@ -18,6 +18,7 @@ import h5py
 from labs import storage
 
 DATA_DIR_ENV = "DL4NLP_DATA_DIR"
+DATA_DIR = "data"  # beside the notebooks of a released lab, and in the course
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -44,7 +45,7 @@ def _candidate_dirs(data_dir) -> list[Path]:
     if os.environ.get(DATA_DIR_ENV):
         return [Path(os.environ[DATA_DIR_ENV])]
     cwd = Path.cwd().resolve()
-    return [folder / "data" for folder in (cwd, *cwd.parents)]
+    return [folder / DATA_DIR for folder in (cwd, *cwd.parents)]
 
 
 def load(name: str, split: str | None = None, data_dir=None) -> dict:
