@@ -93,13 +93,13 @@ def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print
     out = export(course, course.root / "grades.csv")
     _step(log, "8. Export", f"{out}:")
     log(out.read_text())
-    _step(log, "What a student sees", "their feedback page: each test's verdict and points, the "
-          "held-out score with its thresholds, the TA's points. Open one in a browser:")
     _step(log, "What the instructor sees", "the class report: score and held-out "
           "distributions, the checks that fail most, run times, problems, answers waiting "
           "for a TA (`python -m autograder report LAB`; `grade` writes it too):")
     for path in reports:
         log(f"   {path}")
+    _step(log, "What a student sees", "their feedback page: each test's verdict and points, the "
+          "held-out score with its thresholds, the TA's points. Open one in a browser:")
     for lab in labs:
         for student in ("reference", "partial"):
             for page in sorted((course.feedback / student / lab.name).glob("*.html")):
