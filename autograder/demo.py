@@ -84,7 +84,7 @@ def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print
                   "source's model answer (every sample's is).")
             _grade_written_answers(course, lab, waiting, log)
 
-        reports.append(write_report(course, lab.name))
+        reports.append(write_report(course, lab.name))  # after the TA: its points count
         pages = feedback(course, lab.name)
         _step(log, f"7. Feedback {lab.name}",
               f"{len(pages)} HTML pages in {course.feedback}/STUDENT/{lab.name}/ "

@@ -22,13 +22,13 @@ import datetime as dt
 import numpy as np
 
 from data_prep.datasets.base import Built, DatasetSpec
+from labs.seq2seq import MAX_SOURCE_LEN  # the translators' input length: no source is longer
 
 GENERATOR_VERSION = "1"
 SEED = 20261123
 SIZES = {"train": 20_000, "val": 2_000, "test": 2_000}
 FIRST, LAST = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
 TWO_DIGIT_YEARS = (1950, 2049)   # '50 .. '49
-MAX_SOURCE_CHARS = 40
 
 MONTHS = {
     "en": "January February March April May June July August September October November "
@@ -149,7 +149,7 @@ def build(raw: dict, test_seed: int) -> Built:
     test = draw(SIZES["test"], test_seed, exclude=set(train["source"]) | set(val["source"]))
     splits = {"train": train, "val": val, "test": test}
     longest = max(len(s) for split in splits.values() for s in split["source"])
-    assert longest <= MAX_SOURCE_CHARS, longest
+    assert longest <= MAX_SOURCE_LEN, longest
     attrs = {
         "generator_version": GENERATOR_VERSION,
         "split_sizes": {name: len(split["source"]) for name, split in splits.items()},
@@ -159,7 +159,7 @@ def build(raw: dict, test_seed: int) -> Built:
                           for name, split in splits.items() if name != "test"},
         "date_range": f"{FIRST.isoformat()}..{LAST.isoformat()}",
         "two_digit_years": f"{TWO_DIGIT_YEARS[0]}..{TWO_DIGIT_YEARS[1]}",
-        "max_source_chars": MAX_SOURCE_CHARS,
+        "max_source_chars": MAX_SOURCE_LEN,
     }
     return Built({"train": train, "val": val}, {"test": test}, attrs)
 
