@@ -1,10 +1,8 @@
 """nbgrader configuration of the course; the repository root is the course directory."""
 from pathlib import Path
 
-from autograder.course import (AUTOGRADED, COURSE_ID, FEEDBACK, RELEASE, SOURCE,
-                               SUBMITTED)
-from autograder.execute import AUTOGRADE_PREPROCESSORS
-from autograder.feedback import PREPROCESSORS as FEEDBACK_PREPROCESSORS
+from autograder.course import AUTOGRADED, COURSE_ID, FEEDBACK, RELEASE, SOURCE, SUBMITTED
+from autograder.preprocessors import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS
 from labs.artifacts import MODELS_DIR, PREDICTIONS_DIR
 from labs.check import CODE_STUB, LAB_CONTRACT, TEXT_STUB
 from labs.checks import PROBES_DIR
@@ -26,7 +24,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", FEEDBA
 # a lock timeout so that parallel graders wait for SQLite instead of failing.
 
 # Notebook output past the lab's limit is cut before the notebook is saved
-# (autograder.execute.CapOutput in place of nbgrader's Execute).
+# (autograder.preprocessors.CapOutput in place of nbgrader's Execute).
 c.Autograde.autograde_preprocessors = AUTOGRADE_PREPROCESSORS
 
 # Each cell of a submission gets this long before the notebook is stopped.

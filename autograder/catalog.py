@@ -49,6 +49,7 @@ MB, GB = 1000**2, 1000**3
 # with the settings the model must be saved with.
 MODEL_METRICS = {"word_perplexity": ("context",), "char_bits": (),
                  "greedy_exact_match": ("target_vocabulary", "max_source_len")}
+SHARE_METRICS = {"accuracy", "f1", "greedy_exact_match"}  # values between 0 and 1
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,11 @@ class HeldoutEvaluator:
     @property
     def artifact_name(self) -> str:
         return self.artifact or self.dataset
+
+    def unscored(self, message: str) -> dict:
+        """Its result when there is no value to score: 0 points, and why."""
+        return {"notebook": self.notebook, "grade_id": self.grade_id, "metric": self.metric,
+                "value": None, "fraction": 0.0, "message": message}
 
     @property
     def artifact_files(self) -> tuple[str, ...]:

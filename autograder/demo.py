@@ -37,8 +37,10 @@ MARKER = ".dl4nlp-demo"
 
 
 def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print,
-             only: list[str] | None = None) -> int:
-    """The workflow for every lab of the catalog, or for the labs named in `only`."""
+             only: list[str] | None = None, samples: dict[str, tuple[str, ...]] | None = None
+             ) -> int:
+    """The workflow for every lab of the catalog, or for the labs named in `only`; each lab
+    with its catalog's sample submissions, or those `samples` names for it."""
     started = time.perf_counter()
     labs = [lab for lab in LABS.values()
             if (REPO / "source" / lab.name).is_dir() and (not only or lab.name in only)]
@@ -60,16 +62,20 @@ def run_demo(folder: Path, jobs: int = 2, raw_dir: Path | None = None, log=print
               f"nbgrader generate_assignment wrote {released} (solutions and hidden tests "
               "stripped), plus the students' data/ and the labs/ helpers.")
 
-        inbox, descriptions = _lms_zip(lab, course, folder)
+        inbox, descriptions = _lms_zip(lab, course, folder,
+                                       (samples or {}).get(lab.name, lab.samples))
         report = collect(course, lab.name, inbox)
         _step(log, f"4. Collect {lab.name}", f"from {inbox}, an LMS-style zip:")
         for student in report.collected:
             log(f"   {student:10s} {descriptions[student]}")
 
-        _step(log, f"5. Grade {lab.name}", "nbgrader autograde runs every notebook in the "
-              "sandbox; then, in separate processes, the judge compares what the hidden tests "
-              "recorded with the reference's answer key and the held-out evaluators score the "
-              "saved predictions.")
+        _step(log, f"5. Grade {lab.name}", "First the answer keys: each source notebook runs "
+              "top to bottom in the sandbox; what its hidden tests record becomes the key, and "
+              "its saved models and predictions are scored on the held-out data (what the "
+              "reference solution earns on this course's data). Then nbgrader autograde runs "
+              "every submitted notebook in the sandbox, and in separate processes the judge "
+              "compares what its hidden tests recorded with the key and the held-out "
+              "evaluators score its saved predictions.")
         results = grade(course, lab.name, jobs=jobs, log=lambda line: log("   " + line))
         log("")
         log(score_table(lab, results))
@@ -154,10 +160,12 @@ def _scratch_course(folder: Path, labs: list[str]) -> Course:
     return Course.at(folder)
 
 
-def _lms_zip(lab, course: Course, folder: Path) -> tuple[Path, dict[str, str]]:
+def _lms_zip(lab, course: Course, folder: Path, kinds: tuple[str, ...]
+             ) -> tuple[Path, dict[str, str]]:
     """Sample submissions in a zip, named as an LMS download names them."""
     samples = folder / "samples" / lab.name
-    descriptions = make_samples(lab, course.source / lab.name, course.release / lab.name, samples)
+    descriptions = make_samples(lab, course.source / lab.name, course.release / lab.name,
+                                samples, kinds)
     archive = folder / "inbox" / f"{lab.name}_submissions.zip"
     archive.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(archive, "w") as zf:

@@ -1,96 +1,23 @@
 """`feedback LAB`: per-student HTML feedback in which no hidden test source appears.
 
-nbgrader's `generate_feedback` renders the autograded notebooks; the
-`HideHiddenTests` preprocessor runs before the HTML export and replaces each
-hidden test region by a one-line note, each error traceback by its exception
-name and message (a traceback quotes the failing line of a hidden test), and
-any output that shows a line of hidden test code (student code can print `In`,
-a cell's source or its caller's frame) by a note. The outputs of test cells
-were already replaced by the judge's verdicts when the submission was graded.
+nbgrader's `generate_feedback` renders the autograded notebooks, with
+`autograder.preprocessors.HideHiddenTests` before the HTML export. The outputs
+of test cells were already replaced by the judge's verdicts when the submission
+was graded (`ShowResults`).
 """
 from __future__ import annotations
 
 import html
-import re
 import subprocess
 from pathlib import Path
-
-from nbformat.v4 import new_output
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
 
 from autograder import gradebook
 from autograder.course import Course, GradingError
 from autograder.grade import ungraded
+from autograder.preprocessors import FEEDBACK_PREPROCESSORS
 from autograder.untrusted import printable
 
 FEEDBACK_TIMEOUT_S = 120  # per student: nbgrader renders their notebooks to HTML
-
-BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-# nbgrader's feedback pipeline with HideHiddenTests added; nbgrader_config.py uses it
-# too, and `feedback` passes it explicitly so that any nbgrader course gets it.
-PREPROCESSORS = ["nbgrader.preprocessors.GetGrades", "autograder.feedback.HideHiddenTests",
-                 "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
-
-
-MIN_LINE = 12  # letters and digits: shorter hidden lines are too common to tell apart
-
-
-def _letters(text: str) -> str:
-    """Only the letters and digits of `text`: quoting, escaping and spacing cannot hide a line."""
-    return re.sub(r"[\W_]+", "", html.unescape(text))
-
-
-def hidden_lines(nb) -> set[str]:
-    lines, hiding = set(), False
-    for cell in nb.cells:
-        for line in cell.source.splitlines() if cell.cell_type == "code" else ():
-            if BEGIN in line or END in line:
-                hiding = BEGIN in line
-            elif hiding and len(_letters(line)) >= MIN_LINE:
-                lines.add(_letters(line))
-    return lines
-
-
-def _texts(output) -> list[str]:
-    texts = [output.get("text", ""), output.get("evalue", ""), *output.get("traceback", [])]
-    for value in output.get("data", {}).values():
-        texts += value if isinstance(value, list) else [value if isinstance(value, str) else ""]
-    return [t if isinstance(t, str) else "".join(t) for t in texts]
-
-
-class HideHiddenTests(NbGraderPreprocessor):
-    note = Unicode("# (hidden tests: their result is shown below)").tag(config=True)
-    leak_note = Unicode("[output removed: it showed hidden test code]").tag(config=True)
-
-    def preprocess(self, nb, resources):
-        self._hidden = hidden_lines(nb)
-        return super().preprocess(nb, resources)
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code":
-            return cell, resources
-        kept, hiding = [], False
-        for line in cell.source.splitlines():
-            if BEGIN in line:
-                hiding = True
-                kept.append(line[: len(line) - len(line.lstrip())] + self.note)
-            elif END in line:
-                hiding = False
-            elif not hiding:
-                kept.append(line)
-        cell.source = "\n".join(kept)
-        outputs = []
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                output.traceback = [f"{output.ename}: {output.evalue}"]
-            shown = _letters(" ".join(_texts(output)))
-            if any(line in shown for line in self._hidden):
-                output = new_output("stream", name="stdout", text=self.leak_note + "\n")
-            outputs.append(output)
-        cell.outputs = outputs
-        return cell, resources
-
 
 def feedback(course: Course, lab_name: str, students: list[str] | None = None,
              log=print) -> list[Path]:
@@ -117,7 +44,7 @@ def feedback(course: Course, lab_name: str, students: list[str] | None = None,
 def _generate(course: Course, lab: str, student: str | None, timeout: float) -> str | None:
     """nbgrader generate_feedback for one student (or all); why it failed, or None."""
     args = ["generate_feedback", lab, "--force",
-            *(f"--GenerateFeedback.preprocessors={p}" for p in PREPROCESSORS)]
+            *(f"--GenerateFeedback.preprocessors={p}" for p in FEEDBACK_PREPROCESSORS)]
     if student is not None:
         args.append(f"--student={student}")
     try:

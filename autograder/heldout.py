@@ -21,9 +21,8 @@ import numpy as np
 
 from autograder.catalog import LABS, HeldoutEvaluator
 from labs import artifacts, data, seq2seq, storage
-from labs.text import words
+from labs import text as tokens
 
-UNKNOWN_WORD = "<unk>"
 REQUIRED_WORDS = 2000        # a word model's vocabulary must hold these most frequent words
 REQUIRED_CHAR_COUNT = 10     # a character model's, every character seen this often
 
@@ -45,10 +44,10 @@ def heldout_test(heldout_dir: Path, dataset: str) -> tuple[dict, dict]:
 
 def _predictions_and_labels(evaluator, submission, heldout_dir):
     test, attrs = heldout_test(heldout_dir, evaluator.dataset)
-    labels = test["label"] if "label" in test else test["upos"]  # flat: one per token
-    n_classes = len(attrs.get("label_names") or attrs["tag_names"])
+    spec = storage.labels(attrs)
+    labels = test[spec.column]  # flat: one per item, or per token
     path = artifacts.predictions_path(evaluator.artifact_name, submission)
-    return artifacts.load_predictions(path, len(labels), n_classes), labels
+    return artifacts.load_predictions(path, len(labels), len(spec.names)), labels
 
 
 def accuracy(evaluator, submission, heldout_dir, data_dir) -> tuple[float, str]:
@@ -71,15 +70,12 @@ def word_perplexity(evaluator, submission, heldout_dir, data_dir) -> tuple[float
     """Perplexity of every word t >= context of the held-out text, from the `context` before it."""
     model, settings = artifacts.load_language_model(evaluator.artifact_name, submission)
     vocabulary, context = settings["vocabulary"], _positive_int(settings, "context")
-    if UNKNOWN_WORD not in vocabulary:
-        raise ValueError(f"the vocabulary has no {UNKNOWN_WORD!r} entry")
     # Folding words into <unk> would make perplexity look low: the common words must be there.
-    train = words(data.load(evaluator.dataset, "train", data_dir)["text"])
+    train = tokens.words(data.load(evaluator.dataset, "train", data_dir)["text"])
     _require_covered(vocabulary, [w for w, _ in Counter(train).most_common(REQUIRED_WORDS)],
                      f"of the {REQUIRED_WORDS:,} most frequent training words")
-    index = {word: i for i, word in enumerate(vocabulary)}
     text = heldout_test(heldout_dir, evaluator.dataset)[0]["text"]
-    ids = np.array([index.get(w, index[UNKNOWN_WORD]) for w in words(text)], dtype=np.int64)
+    ids = tokens.ids(tokens.words(text), vocabulary)
     windows = np.lib.stride_tricks.sliding_window_view(ids, context + 1)
     probabilities = _predict(model, windows[:, :context], (len(windows), len(vocabulary)))
     # Rows that sum to 1 with values above 1 and below 0 would make a low "perplexity".
@@ -103,9 +99,8 @@ def char_bits(evaluator, submission, heldout_dir, data_dir) -> tuple[float, str]
     counts = Counter(data.load(evaluator.dataset, "train", data_dir)["text"])
     _require_covered(vocabulary, [c for c, n in counts.items() if n >= REQUIRED_CHAR_COUNT],
                      f"of the characters seen {REQUIRED_CHAR_COUNT}+ times in training")
-    index = {char: i for i, char in enumerate(vocabulary)}  # unknown characters -> id 0
     text = heldout_test(heldout_dir, evaluator.dataset)[0]["text"]
-    ids = np.array([index.get(c, 0) for c in text], dtype=np.int64)
+    ids = tokens.ids(text, vocabulary, unknown=vocabulary[0])  # no <unk>: id 0
     n = len(ids) // (seq_len + 1)
     windows = ids[: n * (seq_len + 1)].reshape(n, seq_len + 1)
     logits = _predict(model, windows[:, :-1], (n, seq_len, len(vocabulary))).astype(np.float64)
@@ -127,9 +122,9 @@ def greedy_exact_match(evaluator, submission, heldout_dir, data_dir) -> tuple[fl
     if settings.get("target_vocabulary") != seq2seq.TARGET_VOCABULARY:
         raise ValueError(f"the model's target_vocabulary must be labs.seq2seq.TARGET_VOCABULARY "
                          f"{seq2seq.TARGET_VOCABULARY}")
-    if vocabulary[0] != seq2seq.PAD or seq2seq.UNK not in vocabulary:
-        raise ValueError(f"the source vocabulary must start with {seq2seq.PAD!r} (id 0) and hold "
-                         f"{seq2seq.UNK!r}")
+    if vocabulary[0] != tokens.PAD or tokens.UNK not in vocabulary:
+        raise ValueError(f"the source vocabulary must start with {tokens.PAD!r} (id 0) and hold "
+                         f"{tokens.UNK!r}")
     max_len = _positive_int(settings, "max_source_len")
     test = heldout_test(heldout_dir, evaluator.dataset)[0]
     source_ids = seq2seq.encode_sources(test["source"], vocabulary, min(max_len, 1000))
@@ -193,19 +188,14 @@ METRICS = {"accuracy": accuracy, "f1": f1, "word_perplexity": word_perplexity,
 def evaluate(evaluator: HeldoutEvaluator, submission: Path, heldout_dir: Path,
              data_dir: Path | None = None) -> dict:
     """Score one evaluator's artifact; a missing or bad artifact scores 0 with the reason."""
-    result = {"notebook": evaluator.notebook, "grade_id": evaluator.grade_id,
-              "metric": evaluator.metric, "value": None, "fraction": 0.0}
     try:
         value, what = METRICS[evaluator.metric](evaluator, submission, heldout_dir, data_dir)
     except (FileNotFoundError, ValueError) as err:
-        result["message"] = str(err).replace(f"{submission}/", "")
-        return result
+        return evaluator.unscored(str(err).replace(f"{submission}/", ""))
     fraction = evaluator.thresholds.fraction(value) if math.isfinite(value) else 0.0
-    result.update(value=value, fraction=fraction, message=(
-        f"held-out {evaluator.metric} {value:.4f} on {what} "
-        f"({evaluator.thresholds.describe()}): "
-        f"{100 * fraction:.0f}% of the points"))
-    return result
+    return {**evaluator.unscored(""), "value": value, "fraction": fraction,
+            "message": f"held-out {evaluator.metric} {value:.4f} on {what} "
+                       f"({evaluator.thresholds.describe()}): {100 * fraction:.0f}% of the points"}
 
 
 def main(argv=None) -> int:

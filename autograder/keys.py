@@ -1,14 +1,17 @@
 """Answer keys: the probes of each notebook's reference solution, recorded once and cached.
 
-The source notebook (solutions and hidden tests, up to its last test cell)
-runs in the same sandbox as a submission; the probes its test cells record (`labs.checks`) become the key,
-`autograder/heldout/keys/LAB/NOTEBOOK.json`, grader-only like the held-out
-labels: never released, never in a student's kernel. A key is rebuilt when
-its source notebook, the `labs` package or the lab's datasets change.
+The source notebook (solutions and hidden tests) runs top to bottom in the same
+sandbox as a submission; the probes its test cells record (`labs.checks`) become
+the key, `autograder/heldout/keys/LAB/NOTEBOOK.json`, grader-only like the
+held-out labels: never released, never in a student's kernel. The artifacts
+the run saved are scored by the held-out evaluators like a student's, and the
+key keeps those results: what the reference earns on this course's data (the
+class report draws it beside the students'; `grade` warns when it is short of
+full points). A key is rebuilt when its source notebook, the `labs` package or
+the lab's datasets change.
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import subprocess
@@ -32,10 +35,12 @@ def graded_cells(nb) -> list[str]:
             if cell.metadata.get("nbgrader", {}).get("grade")]
 
 
-def probe_files(course: Course, lab: Lab, notebook: str) -> list[str]:
-    """The probe files (relative to the notebook's folder) a run of `notebook` may write."""
+def expected_files(course: Course, lab: Lab, notebook: str) -> list[str]:
+    """What the grader takes from a run of `notebook` besides the notebook (relative to its
+    folder): the artifacts, and the probe files of its graded cells."""
     source = nbformat.read(course.source / lab.name / f"{notebook}.ipynb", as_version=4)
-    return [str(checks.probe_path(grade_id, "")) for grade_id in graded_cells(source)]
+    return [*lab.artifact_files(notebook),
+            *(str(checks.probe_path(grade_id, "")) for grade_id in graded_cells(source))]
 
 
 def key_path(course: Course, lab: Lab, notebook: str) -> Path:
@@ -73,8 +78,9 @@ def ensure_key(course: Course, lab: Lab, notebook: str, sandboxed: bool) -> dict
     if key is not None:
         return key if key["cells"] else None
     path = key_path(course, lab, notebook)
+    cells, heldout = record_reference(course, lab, notebook, sandboxed)
     key = {"notebook": notebook, "fingerprint": fingerprint(course, lab, notebook),
-           "cells": record_reference(course, lab, notebook, sandboxed)}
+           "cells": cells, "heldout": heldout}
     path.parent.mkdir(parents=True, exist_ok=True)
     fresh = path.with_name(f".{path.name}.new")
     fresh.write_text(json.dumps(key))
@@ -82,13 +88,20 @@ def ensure_key(course: Course, lab: Lab, notebook: str, sandboxed: bool) -> dict
     return key if key["cells"] else None
 
 
+def reference_results(course: Course, lab: Lab, notebook: str) -> list[dict]:
+    """The held-out results of the reference's artifacts, as its current key recorded them."""
+    key = _stored(course, lab, notebook)
+    return key.get("heldout", []) if key else []
+
+
 def record_reference(course: Course, lab: Lab, notebook: str, sandboxed: bool
-                     ) -> dict[str, list[dict]]:
-    """Run the source notebook and return {grade id: its probe records}, checked."""
+                     ) -> tuple[dict[str, list[dict]], list[dict]]:
+    """Run the source notebook: ({grade id: its probe records}, checked; the held-out
+    evaluators' results on the artifacts it saved)."""
     source = course.source / lab.name / f"{notebook}.ipynb"
     nb = nbformat.read(source, as_version=4)
     grade_ids = graded_cells(nb)
-    keep = [str(checks.probe_path(grade_id, "")) for grade_id in grade_ids]
+    keep = expected_files(course, lab, notebook)
     with tempfile.TemporaryDirectory(prefix="dl4nlp-key-") as scratch:
         run = Path(scratch)
         out, work = run / "out", run / "work"
@@ -107,7 +120,7 @@ def record_reference(course: Course, lab: Lab, notebook: str, sandboxed: bool
         else:
             out = work  # the kernel runs where the notebook is, and writes its probes there
         notebook_copy = work / source.name
-        nbformat.write(_up_to_last_test(nb, lab), notebook_copy)
+        nbformat.write(nb, notebook_copy)
         try:
             executed = course.run(sys.executable, "-I", "-m", "nbconvert", *args,
                                   str(notebook_copy), timeout=lab.time_limit_s + 60, env=env)
@@ -117,21 +130,30 @@ def record_reference(course: Course, lab: Lab, notebook: str, sandboxed: bool
         if executed.returncode != 0:
             raise GradingError(f"{source}: the reference run failed, so no answer key could be "
                                f"made:\n{executed.stdout[-3000:]}")
-        return {grade_id: _checked(source, grade_id, out)
-                for grade_id in grade_ids
-                if (out / checks.probe_path(grade_id, "")).is_file()}
+        cells = {grade_id: _checked(source, grade_id, out) for grade_id in grade_ids
+                 if (out / checks.probe_path(grade_id, "")).is_file()}
+        return cells, _score_artifacts(course, lab, notebook, out, sandboxed)
 
 
-def _up_to_last_test(nb, lab: Lab):
-    """A copy of the notebook without the cells after its last test cell: they cannot change
-    a probe, and they are where the long training runs and held-out predictions are."""
-    nb = copy.deepcopy(nb)
-    heldout = {e.grade_id for e in lab.evaluators}
-    tests = [i for i, cell in enumerate(nb.cells)
-             if cell.metadata.get("nbgrader", {}).get("grade")
-             and cell.metadata["nbgrader"]["grade_id"] not in heldout]
-    nb.cells = nb.cells[:tests[-1] + 1] if tests else []
-    return nb
+def _score_artifacts(course: Course, lab: Lab, notebook: str, folder: Path, sandboxed: bool
+                     ) -> list[dict]:
+    """The held-out evaluators' results on the reference run's artifacts in `folder`."""
+    evaluators = [e for e in lab.evaluators if e.notebook == notebook]
+    if not evaluators:
+        return []
+    items, failure = policies.run_scorer("heldout", course, lab, folder, sandboxed, (notebook,))
+    if failure is not None:
+        return [e.unscored(f"held-out scoring failed: {failure}") for e in evaluators]
+    return items
+
+
+def reference_lines(course: Course, lab: Lab, notebook: str) -> list[str]:
+    """What the reference earns on each held-out cell of `notebook`, one line each; a cell
+    short of full points says so (its thresholds do not suit this course's data)."""
+    return [f"the reference solution's {notebook}/{item['grade_id']}: {item['message']}"
+            + ("" if item["fraction"] >= 1 else
+               " -- SHORT OF FULL POINTS: check the thresholds in autograder/catalog.py")
+            for item in reference_results(course, lab, notebook)]
 
 
 def _checked(source: Path, grade_id: str, folder: Path) -> list[dict]:

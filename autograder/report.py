@@ -18,12 +18,16 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from autograder import keys
+from autograder.catalog import SHARE_METRICS
 from autograder.course import Course
 from autograder.grade.batch import StudentResult, student_result
 from autograder.grade.tasks import Task, TaskStore
 from autograder.untrusted import printable
 
 MOST_FAILED = 30   # checks listed, worst pass rate first
+LINE_STYLES = {"none at": ("tab:red", "--"), "full at": ("tab:orange", "--"),
+               "stretch at": ("tab:green", "--"), "reference": ("black", "-")}
 
 
 def write_report(course: Course, lab_name: str,
@@ -42,7 +46,8 @@ def write_report(course: Course, lab_name: str,
     sections = [
         _overview(lab, results),
         _score_plots(lab, results),
-        _heldout(lab, records),
+        _heldout(lab, records, {(nb, item["grade_id"]): item["value"] for nb in lab.notebooks
+                                for item in keys.reference_results(course, lab, nb)}),
         _checks(records),
         _run_times(lab, seconds),
         _students(results),
@@ -94,26 +99,33 @@ def _score_plots(lab, results: list[StudentResult]) -> str:
     return "<h2>Scores per notebook</h2>" + "".join(images)
 
 
-def _heldout(lab, records: dict) -> str:
+def _heldout(lab, records: dict, reference: dict[tuple[str, str], float | None]) -> str:
+    """Each held-out metric's distribution, with its thresholds and what the reference
+    solution reached (recorded with the answer key)."""
     if not lab.evaluators:
         return ""
     parts = ["<h2>Held-out metrics</h2>"]
     for evaluator in lab.evaluators:
+        cell = (evaluator.notebook, evaluator.grade_id)
         values, failed = [], 0
         for record in records.values():
             for item in record.get("heldout", []):
-                if item.get("grade_id") == evaluator.grade_id:
+                if (item.get("notebook"), item.get("grade_id")) == cell:
                     if item.get("value") is None:
                         failed += 1
                     else:
                         values.append(float(item["value"]))
         t = evaluator.thresholds
         lines = {"none at": t.zero_at, "full at": t.full_at,
-                 **({"stretch at": t.stretch_at} if t.stretch_at is not None else {})}
+                 **({"stretch at": t.stretch_at} if t.stretch_at is not None else {}),
+                 **({"reference": reference[cell]} if reference.get(cell) is not None else {})}
         parts.append(_histogram(values, f"{evaluator.notebook}: held-out {evaluator.metric}",
-                                evaluator.metric, lines=lines))
+                                evaluator.metric, lines=lines,
+                                span=(0, 1) if evaluator.metric in SHARE_METRICS else None))
+        reached = (f"; the reference solution reached {reference[cell]:.4g}"
+                   if reference.get(cell) is not None else "")
         parts.append(f"<p>{len(values)} scored, {failed} without a score (no valid artifact); "
-                     f"{_e(t.describe())}.</p>")
+                     f"{_e(t.describe())}{reached}.</p>")
     return "".join(parts)
 
 
@@ -168,14 +180,19 @@ def _histogram(values: list[float], title: str, xlabel: str, lines: dict,
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     fig, ax = plt.subplots(figsize=(6, 2.8))
     if values:
         ax.hist(values, bins=20, range=span, color="tab:blue", alpha=0.85)
-    for (label, x), color in zip(lines.items(), ("tab:red", "tab:orange", "tab:green")):
-        ax.axvline(x, color=color, linestyle="--", label=f"{label} {x:g}")
+    for label, x in lines.items():
+        color, style = LINE_STYLES[label]
+        ax.axvline(x, color=color, linestyle=style, label=f"{label} {x:g}")
     if lines:
         ax.legend(fontsize=8)
     ax.set(title=title, xlabel=xlabel, ylabel="students")
+    if span is not None:
+        ax.set_xlim(*span)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # students come whole
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)

@@ -65,10 +65,12 @@ KINDS: dict[str, tuple[str, Callable[[Lab, str, str], str | None] | None]] = {
 }
 
 
-def make_samples(lab: Lab, source_dir: Path, release_dir: Path, out: Path) -> dict[str, str]:
-    """Write one folder per sample student under `out`; returns {student: description}."""
+def make_samples(lab: Lab, source_dir: Path, release_dir: Path, out: Path,
+                 kinds: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Write one folder per sample student (`kinds`, or the lab's) under `out`;
+    returns {student: description}."""
     descriptions = {}
-    for student in lab.samples:
+    for student in kinds or lab.samples:
         description, code_for = KINDS[student]
         descriptions[student] = description.format(unsolved=", ".join(lab.sample_unsolved),
                                                    buggy=", ".join(lab.sample_buggy))

@@ -1,5 +1,5 @@
 """Turn the raw public corpora into the labs' versioned HDF5 datasets."""
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 
 class DataPrepError(Exception):

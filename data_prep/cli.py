@@ -61,11 +61,14 @@ def summarize(path: Path, heldout_path: Path | None) -> str:
     lines = [f"\n{attrs['dataset']}: {path} ({path.stat().st_size / 1e6:.2f} MB)",
              f"  splits: {attrs['split_sizes']}  groups: {groups}",
              f"  license: {attrs['license']}"]
-    names = attrs.get("label_names") or attrs.get("tag_names")
-    for split, counts in attrs.get("class_counts", {}).items():
-        total = sum(counts) or 1
-        shares = ", ".join(f"{n} {100 * c / total:.1f}%" for n, c in zip(names, counts) if c)
-        lines.append(f"  {split:5s} {shares}")
+    if storage.LABEL_COLUMN in attrs:
+        labels = storage.labels(attrs)
+        lines.append(f"  labels: {labels.column!r}, {len(labels.names)} classes")
+        for split, counts in labels.counts.items():
+            total = sum(counts) or 1
+            shares = ", ".join(f"{n} {100 * c / total:.1f}%"
+                               for n, c in zip(labels.names, counts) if c)
+            lines.append(f"  {split:5s} {shares}")
     if heldout_path is not None:
         lines.append(f"  held-out labels: {heldout_path} ({heldout_path.stat().st_size / 1e6:.2f} MB)")
     return "\n".join(lines)

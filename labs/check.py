@@ -120,11 +120,8 @@ def check_artifacts(folder: Path, expected: list[dict]) -> dict[str, str]:
             path = artifacts.predictions_path(item["name"], folder)
             name = str(path.relative_to(folder))
             try:
-                test = data.load(item["dataset"], "test", folder / data.DATA_DIR)
-                info = data.info(item["dataset"], folder / data.DATA_DIR)
-                n_items = (sum(map(len, test["words"])) if "words" in test else len(test["text"]))
-                n_classes = len(info.get("label_names") or info["tag_names"])
-                artifacts.load_predictions(path, n_items, n_classes)
+                labels = data.labels(item["dataset"], folder / data.DATA_DIR)
+                artifacts.load_predictions(path, labels.size("test"), len(labels.names))
                 found[name] = ""
             except (FileNotFoundError, ValueError, KeyError) as err:
                 found[name] = str(err).replace(f"{folder}/", "")

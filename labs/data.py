@@ -71,5 +71,10 @@ def info(name: str, data_dir=None) -> dict:
         return storage.read_attrs(f.attrs)
 
 
+def labels(name: str, data_dir=None) -> storage.Labels:
+    """The dataset's label column, class names and class counts per split."""
+    return storage.labels(info(name, data_dir))
+
+
 def _splits(f: h5py.File) -> list[str]:
     return [s for s in storage.SPLITS if s in f]

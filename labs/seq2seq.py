@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
+from labs.text import PAD, UNK, ids
+
+BOS, EOS = "<s>", "</s>"
 TARGET_VOCABULARY = [PAD, BOS, EOS, *"0123456789-"]
 TARGET_LEN = 10                     # YYYY-MM-DD
 DECODER_STEPS = TARGET_LEN + 1      # the ten characters, then </s>
@@ -27,13 +29,14 @@ def source_vocabulary(texts: list[str]) -> list[str]:
 def encode_sources(texts: list[str], vocabulary: list[str],
                    max_len: int = MAX_SOURCE_LEN) -> np.ndarray:
     """int32 (n, max_len): character ids, unknown characters UNK, padded with PAD (0) at the end."""
-    index = {char: i for i, char in enumerate(vocabulary)}
-    unknown = index[UNK]
-    ids = np.zeros((len(texts), max_len), dtype=np.int32)
-    for row, text in enumerate(texts):
-        codes = [index.get(char, unknown) for char in text[:max_len]]
-        ids[row, :len(codes)] = codes
-    return ids
+    cut = [text[:max_len] for text in texts]
+    codes = ids("".join(cut), vocabulary)
+    matrix = np.zeros((len(texts), max_len), dtype=np.int32)
+    start = 0
+    for row, text in enumerate(cut):
+        matrix[row, :len(text)] = codes[start:start + len(text)]
+        start += len(text)
+    return matrix
 
 
 def encode_targets(dates: list[str]) -> np.ndarray:

@@ -6,10 +6,14 @@ stored flat, with one `offsets` array per group (int64, length n + 1): item i is
 `flat[offsets[i]:offsets[i + 1]]`. The group attribute `ragged` lists the
 datasets stored that way. Strings are UTF-8 (`h5py.string_dtype`). File
 attributes that hold structured values (mappings, lists) are JSON strings.
+A labelled dataset names its column of class ids (`label_column`; held out in
+the test split), the class names (`label_names`) and how many labels of each
+class every split has (`class_counts`): read them with `labels`.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import h5py
 import numpy as np
@@ -19,9 +23,29 @@ SPLITS = ("train", "val", "test")
 OFFSETS = "offsets"
 RAGGED_ATTR = "ragged"
 JSON_ATTRS = ("raw_sha256", "source_urls", "split_sizes", "split_fractions", "label_names",
-              "tag_names", "class_counts", "token_counts", "char_ranges", "sources",
+              "class_counts", "token_counts", "char_ranges", "sources",
               "formats", "format_counts")
 STRING = h5py.string_dtype("utf-8")
+LABEL_COLUMN, LABEL_NAMES, CLASS_COUNTS = "label_column", "label_names", "class_counts"
+
+
+@dataclass(frozen=True)
+class Labels:
+    """What a labelled dataset's attributes say of its labels."""
+    column: str                       # the column of class ids (per item, or per token)
+    names: list[str]                  # class id -> name
+    counts: dict[str, list[int]]      # split -> labels of each class
+
+    def size(self, split: str) -> int:
+        """How many labels `split` has: one per item, or per token of a tagged corpus."""
+        return sum(self.counts[split])
+
+
+def labels(attrs: dict) -> Labels:
+    """The labels of a dataset from its file attributes (`read_attrs`)."""
+    if LABEL_COLUMN not in attrs:
+        raise ValueError(f"dataset {attrs.get('dataset', '?')!r} has no labels")
+    return Labels(attrs[LABEL_COLUMN], attrs[LABEL_NAMES], attrs[CLASS_COUNTS])
 
 
 def flatten(sequences) -> tuple[list, np.ndarray]:

@@ -85,12 +85,13 @@ def test_shakespeare_splits_are_contiguous_and_complete(built, raw_dir):
 def test_ud_ewt_official_splits_and_tags(built):
     attrs = data.info("ud_ewt", built["out"])
     assert attrs["split_sizes"] == {"train": 12544, "val": 2001, "test": 2077}
-    assert len(attrs["tag_names"]) == 17
+    labels = data.labels("ud_ewt", built["out"])
+    assert labels.column == "upos" and len(labels.names) == 17
     train = data.load("ud_ewt", "train", built["out"])
     assert train["words"][0][:3] == ["Al", "-", "Zaman"]
-    assert [attrs["tag_names"][t] for t in train["upos"][0][:3]] == ["PROPN", "PUNCT", "PROPN"]
+    assert [labels.names[t] for t in train["upos"][0][:3]] == ["PROPN", "PUNCT", "PROPN"]
     assert all(len(w) == len(t) for w, t in zip(train["words"], train["upos"]))
-    assert sum(map(len, train["words"])) == attrs["token_counts"]["train"]
+    assert sum(map(len, train["words"])) == attrs["token_counts"]["train"] == labels.size("train")
 
 
 def test_glove_keeps_every_lab_word_that_glove_knows(built, raw_dir):
@@ -130,7 +131,11 @@ def test_held_out_labels_align_with_student_test_inputs(built, name):
     with h5py.File(built["heldout"] / f"{name}.h5") as f:
         held = storage.read_group(f["test"])
         assert f.attrs["heldout"]
-    labels = held[HELD_OUT_COLUMNS[name]]
+    spec = data.labels(name, built["out"])
+    assert spec.column == HELD_OUT_COLUMNS[name]
+    labels = held[spec.column]
+    assert spec.size("test") == sum(np.size(t) for t in labels) if name == "ud_ewt" \
+        else spec.size("test") == len(labels)
     if name == "ud_ewt":
         assert held["sent_id"] == student["sent_id"]
         assert [len(t) for t in labels] == [len(w) for w in student["words"]]

@@ -43,9 +43,11 @@ def toy_heldout(tmp_path):
     from data_prep.h5write import Ragged, write_h5
     folder = tmp_path / "heldout"
     write_h5(folder / "toy.h5", {"test": {"label": np.array([1, 1, 0, 0, 1])}},
-             {"label_names": ["no", "yes"]})
-    write_h5(folder / "tags.h5", {"test": {"upos": Ragged([np.array([0, 2]), np.array([1])])}},
-             {"tag_names": ["A", "B", "C"]})
+             {"label_column": "label", "label_names": ["no", "yes"],
+              "class_counts": {"test": [2, 3]}})
+    write_h5(folder / "tags.h5", {"test": {"tags": Ragged([np.array([0, 2]), np.array([1])])}},
+             {"label_column": "tags", "label_names": ["A", "B", "C"],
+              "class_counts": {"test": [1, 1, 1]}})
     write_h5(folder / "play.h5", {"test": {"text": "To be, or not to be: that is the question.\n" * 3}},
              {})
     write_h5(tmp_path / "data" / "play.h5", {"train": {"text": "to be or not to be\n" * 20}}, {})
@@ -151,7 +153,9 @@ def test_pickled_or_missing_artifacts_score_zero_with_a_reason(tmp_path):
     heldout.mkdir()
     with h5py.File(heldout / "toy.h5", "w") as f:
         f["test/label"] = np.array([0, 1, 1, 0], dtype=np.uint8)
+        f.attrs["label_column"] = "label"
         f.attrs["label_names"] = json.dumps(["no", "yes"])
+        f.attrs["class_counts"] = json.dumps({"test": [2, 2]})
     evaluator = HeldoutEvaluator("nb", "heldout_toy", "toy", "accuracy", Thresholds(0.5, 1.0))
     submission = tmp_path / "submission"
     result = evaluate(evaluator, submission, heldout)

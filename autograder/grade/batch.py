@@ -24,8 +24,7 @@ from autograder.course import Course, GradingError
 from autograder.grade.executors import DaskExecutor, LocalExecutor
 from autograder.grade.lock import lab_lock
 from autograder.grade.steps import require_sandbox
-from autograder.grade.tasks import (DONE, FAILED, NOT_SUBMITTED, PENDING, Job, Task,
-                                    TaskStore)
+from autograder.grade.tasks import DONE, FAILED, NOT_SUBMITTED, PENDING, Job, Task, TaskStore
 
 PRIORITY = {"key": 2, "score": 1, "autograde": 0}  # among ready tasks, higher runs first
 
@@ -194,9 +193,14 @@ def _run(executor, job: Job, todo: list[Task], store: TaskStore, progress: bool,
                 bar.update()
                 bar.set_postfix(done=counts[DONE], failed=counts[FAILED],
                                 pending=counts[PENDING], refresh=False)
-                if task.kind == "key" and outcome["state"] != DONE:
-                    raise GradingError(f"the answer key of {job.lab.name}/{task.notebook} "
-                                       f"could not be recorded: {outcome['reason']}")
+                if task.kind == "key":
+                    if outcome["state"] != DONE:
+                        raise GradingError(f"the answer key of {job.lab.name}/{task.notebook} "
+                                           f"could not be recorded: {outcome['reason']}")
+                    _log(bar, log, f"answer key of {task.notebook} recorded "
+                                   f"({time.monotonic() - started:.0f} s into the batch)")
+                    for line in outcome["notes"]:
+                        _log(bar, log, f"  {line}")
                 if task.kind == "score":
                     total = sum(s for s, _ in gradebook.notebook_scores(
                         job.course, job.lab.name, task.student).values())

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -21,14 +20,13 @@ import nbformat
 
 from autograder import gradebook, keys, sandbox
 from autograder.catalog import Lab
-from autograder.course import Course, GradingError, die_with_parent
-from autograder.execute import AUTOGRADE_PREPROCESSORS
+from autograder.course import Course, GradingError
 from autograder.grade.tasks import NOT_SUBMITTED
+from autograder.preprocessors import AUTOGRADE_PREPROCESSORS, ShowResults
 from autograder.sandbox import grading as policies
 from autograder.untrusted import UntrustedFile, printable, read_regular
 from labs.data import DATA_DIR_ENV
 
-SCORER_TIMEOUT_S = 300  # the judge's and the held-out scorer's, each
 READ_TIMEOUT_S = 60  # reading and validating a submitted notebook
 MAX_NOTEBOOK_BYTES = 100 * 1000**2
 WITHOUT_SANDBOX = ("grading with --no-sandbox: student code runs as you, with your files, "
@@ -48,9 +46,14 @@ def require_sandbox(sandboxed: bool, log) -> None:
 def answer_key(course: Course, lab: Lab, notebook: str, sandboxed: bool, log=print
                ) -> dict | None:
     """The notebook's answer key (built if stale), or None if it has no probes."""
-    if not keys.is_current(course, lab, notebook):
+    fresh = not keys.is_current(course, lab, notebook)
+    if fresh:
         log(f"recording the answer key of {lab.name}/{notebook} from the reference solution")
-    return keys.ensure_key(course, lab, notebook, sandboxed)
+    key = keys.ensure_key(course, lab, notebook, sandboxed)
+    if fresh:
+        for line in keys.reference_lines(course, lab, notebook):
+            log(f"  {line}")
+    return key
 
 
 def answer_keys(course: Course, lab: Lab, sandboxed: bool, log=print) -> dict[str, dict]:
@@ -105,15 +108,15 @@ def autograde_notebook(course: Course, lab: Lab, notebook: str, student: str,
         if sandboxed:
             runtime = run / "runtime"
             runtime.mkdir()
-            policy = policies.kernel_policy(course, lab, expected_files(course, lab, notebook),
-                                            runtime, autograded, status_file)
+            kept = keys.expected_files(course, lab, notebook)
+            policy = policies.kernel_policy(course, lab, kept, runtime, autograded, status_file)
             kernel_args, kernel_env = policies.kernel_setup(run, policy)
             args += kernel_args
             env.update(kernel_env)
         nbgrader = course.nbgrader_here(*args, env=env)
-        verdict = _read_json(status_file)
+        verdict = policies.read_json(status_file)
         notes = verdict.get("notes", [])
-        if _read_json(output_report).get("output_cut"):
+        if policies.read_json(output_report).get("output_cut"):
             notes.append(lab.limits.reason("output_bytes"))
     if verdict.get("stopped"):
         return verdict["reason"], notes
@@ -124,14 +127,6 @@ def autograde_notebook(course: Course, lab: Lab, notebook: str, student: str,
         # nbgrader's log also holds what the kernel printed: the reason may be student text.
         return f"nbgrader could not grade it: {printable(reason)[:300]}", notes
     return None, notes
-
-
-def _read_json(path: Path) -> dict:
-    """A small JSON file the grader's own processes wrote, or {} if there is none."""
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
 
 
 def cell_errors(path: Path) -> list[str]:
@@ -189,7 +184,8 @@ def _judge(course: Course, lab: Lab, student: str, probed: dict[str, dict], sand
     if not probed:
         return []
     submission = course.autograded / student / lab.name
-    items, failure = _run_scorer(course, lab, "judge", submission, sandboxed, tuple(probed))
+    items, failure = policies.run_scorer("judge", course, lab, submission, sandboxed,
+                                         tuple(probed))
     if failure is not None:
         items = [{"notebook": nb, "grade_id": gid, "fraction": 0.0,
                   "verdicts": [{"message": f"the checks could not be judged: {failure}"}]}
@@ -215,11 +211,9 @@ def _score_heldout(course: Course, lab: Lab, student: str, skip, sandboxed: bool
         return []
     submission = course.autograded / student / lab.name
     problems = []
-    items, failure = _run_scorer(course, lab, "heldout", submission, sandboxed)
+    items, failure = policies.run_scorer("heldout", course, lab, submission, sandboxed)
     if failure is not None:  # a model that exhausts memory, say: zero, with the reason
-        items = [{"notebook": e.notebook, "grade_id": e.grade_id, "value": None,
-                  "fraction": 0.0, "message": f"held-out scoring failed: {failure}"}
-                 for e in lab.evaluators]
+        items = [e.unscored(f"held-out scoring failed: {failure}") for e in lab.evaluators]
     for item in items:
         if item["notebook"] in skip:
             item["fraction"], item["message"] = 0.0, "notebook could not be graded"
@@ -235,52 +229,12 @@ def _score_heldout(course: Course, lab: Lab, student: str, skip, sandboxed: bool
     return problems
 
 
-def _run_scorer(course: Course, lab: Lab, step: str, submission: Path, sandboxed: bool,
-                notebooks: tuple[str, ...] = ()) -> tuple[list | None, str | None]:
-    """(the JSON list `autograder.<step>` printed, or None; why it failed, or None).
-
-    In the sandbox, the process sees the answer keys, held-out files, datasets and the
-    submission's files read-only, and nothing else: a crafted file gains nothing.
-    """
-    with tempfile.TemporaryDirectory(prefix="dl4nlp-") as scratch:
-        run = Path(scratch)
-        command = policies.scorer_command(step, course, lab, submission, sandboxed, notebooks)
-        if sandboxed:
-            policy = policies.scorer_policy(course, lab, submission, run / "sandbox.json")
-            command = policies.sandboxed(policy.save(run / "policy.json"), command)
-        try:
-            scorer = subprocess.run(command, cwd=run, capture_output=True, text=True,
-                                    timeout=SCORER_TIMEOUT_S, stdin=subprocess.DEVNULL,
-                                    preexec_fn=die_with_parent)
-        except subprocess.TimeoutExpired:
-            return None, f"stopped after {SCORER_TIMEOUT_S} s"
-        verdict = _read_json(run / "sandbox.json")
-    if verdict.get("stopped"):
-        return None, verdict.get("reason")
-    if scorer.returncode != 0:
-        lines = scorer.stderr.strip().splitlines()
-        return None, lines[-1] if lines else f"exit status {scorer.returncode}"
-    try:
-        items = json.loads(scorer.stdout)
-    except ValueError:
-        return None, "its output was not its JSON result"
-    return items, None
-
-
 def show_results(path: Path, texts: dict[str, str]) -> None:
-    """Replace the outputs of scored cells by their results (feedback shows them).
-
-    A test cell's own outputs go: its hidden part ran there, and whatever the kernel
-    printed in it (its source, the caller's frame) must not reach the student.
-    """
+    """The autograded notebook at `path` with its scored cells showing `texts` ({grade id:
+    text}; `ShowResults`), for the feedback pages."""
     if not path.is_file():
         return
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in texts:
-            cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
-                                                   text=texts[grade_id] + "\n")]
+    nb, _ = ShowResults(results=texts).preprocess(nbformat.read(path, as_version=4), {})
     # nbgrader leaves autograded notebooks read-only (0444): a grader that is not root
     # cannot write into them, so the annotated copy replaces the file, with its mode.
     fresh = path.with_name(f".{path.name}.annotated")
@@ -289,14 +243,9 @@ def show_results(path: Path, texts: dict[str, str]) -> None:
     os.replace(fresh, path)
 
 
-def expected_files(course: Course, lab: Lab, notebook: str) -> list[str]:
-    """What the grader takes from a run of `notebook` besides the notebook: artifacts, probes."""
-    return [*lab.artifact_files(notebook), *keys.probe_files(course, lab, notebook)]
-
-
 def remove_artifacts(course: Course, lab: Lab, notebook: str, autograded: Path) -> None:
     """A new run must produce its own artifacts and probes: stale ones from an earlier run go."""
-    for relative in expected_files(course, lab, notebook):
+    for relative in keys.expected_files(course, lab, notebook):
         (autograded / relative).unlink(missing_ok=True)
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import labs
 from autograder.catalog import Lab
-from autograder.course import ANSWER_KEYS, Course
+from autograder.course import ANSWER_KEYS, Course, die_with_parent
 from autograder.sandbox.policy import Bind, Policy, base_env, python_binds
 from labs.data import DATA_DIR_ENV
 
@@ -24,6 +26,7 @@ LABS_DIR = Path(labs.__file__).resolve().parent
 AUTOGRADER_DIR = Path(__file__).resolve().parents[1]
 # What `autograder.heldout` and `autograder.judge` import.
 SCORER_MODULES = ("__init__.py", "catalog.py", "heldout.py", "judge.py", "untrusted.py")
+SCORER_TIMEOUT_S = 300  # the judge's and the held-out scorer's, each
 PASSED_ON = ("DL4NLP_SEED",)  # the grader's environment variables a kernel may see
 # Inside, -I would also drop PYTHONPATH (where labs is): -s -P keep out the user's site
 # folder and the working directory.
@@ -32,7 +35,7 @@ SANDBOX_KERNEL = "dl4nlp-sandbox"
 KERNEL_COMMAND = [*PYTHON_INSIDE, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
 
-def sandboxed(policy_file: Path, command: list[str]) -> list[str]:
+def sandboxed_command(policy_file: Path, command: list[str]) -> list[str]:
     """The command line that runs `command` under the policy saved in `policy_file`."""
     return [sys.executable, "-I", "-m", "autograder.sandbox", str(policy_file), "--", *command]
 
@@ -61,7 +64,7 @@ def kernel_setup(run: Path, policy: Policy) -> tuple[list[str], dict[str, str]]:
     spec = run / "kernels" / SANDBOX_KERNEL
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps(
-        {"argv": sandboxed(policy.save(run / "policy.json"), KERNEL_COMMAND),
+        {"argv": sandboxed_command(policy.save(run / "policy.json"), KERNEL_COMMAND),
          "display_name": "Python 3 (sandboxed)", "language": "python",
          "interrupt_mode": "signal"}))
     args = [f"--ExecutePreprocessor.kernel_name={SANDBOX_KERNEL}",
@@ -89,8 +92,49 @@ def scorer_command(step: str, course: Course, lab: Lab, submission: Path, inside
     submission = Path(WORK) if inside else submission
     python = PYTHON_INSIDE if inside else [sys.executable, "-I"]
     if step == "judge":
-        args = ["--keys", str(heldout / ANSWER_KEYS / lab.name),
-                *(f"--notebook={notebook}" for notebook in notebooks)]
+        args = ["--keys", str(heldout / ANSWER_KEYS / lab.name)]
     else:
         args = ["--lab", lab.name, "--heldout-dir", str(heldout), "--data-dir", str(data)]
-    return [*python, "-m", f"autograder.{step}", "--submission", str(submission), *args]
+    return [*python, "-m", f"autograder.{step}", "--submission", str(submission), *args,
+            *(f"--notebook={notebook}" for notebook in notebooks)]
+
+
+def run_scorer(step: str, course: Course, lab: Lab, submission: Path, sandboxed: bool,
+               notebooks: tuple[str, ...] = ()) -> tuple[list | None, str | None]:
+    """(the JSON list `autograder.<step>` printed, or None; why it failed, or None), for
+    the `notebooks` of `submission` (all of the lab's if none are named).
+
+    In the sandbox, the process sees the answer keys, held-out files, datasets and the
+    submission's files read-only, and nothing else: a crafted file gains nothing.
+    """
+    with tempfile.TemporaryDirectory(prefix="dl4nlp-") as scratch:
+        run = Path(scratch)
+        command = scorer_command(step, course, lab, submission, sandboxed, notebooks)
+        if sandboxed:
+            policy = scorer_policy(course, lab, submission, run / "sandbox.json")
+            command = sandboxed_command(policy.save(run / "policy.json"), command)
+        try:
+            scorer = subprocess.run(command, cwd=run, capture_output=True, text=True,
+                                    timeout=SCORER_TIMEOUT_S, stdin=subprocess.DEVNULL,
+                                    preexec_fn=die_with_parent)
+        except subprocess.TimeoutExpired:
+            return None, f"stopped after {SCORER_TIMEOUT_S} s"
+        verdict = read_json(run / "sandbox.json")
+    if verdict.get("stopped"):
+        return None, verdict.get("reason")
+    if scorer.returncode != 0:
+        lines = scorer.stderr.strip().splitlines()
+        return None, lines[-1] if lines else f"exit status {scorer.returncode}"
+    try:
+        items = json.loads(scorer.stdout)
+    except ValueError:
+        return None, "its output was not its JSON result"
+    return items, None
+
+
+def read_json(path: Path) -> dict:
+    """A small JSON file the grader's own processes wrote, or {} if there is none."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from data_prep.splits import stratified_split
+from labs import storage
 
 
 @dataclass
@@ -51,10 +51,11 @@ def labelled_text_splits(texts: list[str], labels: np.ndarray, label_names: list
             heldout[name] = {"label": columns.pop("label")}
         student[name] = columns
     attrs = {
-        "label_names": label_names,
+        storage.LABEL_COLUMN: "label",
+        storage.LABEL_NAMES: label_names,
+        storage.CLASS_COUNTS: {name: np.bincount(labels[index], minlength=len(label_names))
+                               .tolist() for name, index in splits.items()},
         "split_sizes": {name: len(index) for name, index in splits.items()},
-        "class_counts": {name: np.bincount(labels[index], minlength=len(label_names)).tolist()
-                         for name, index in splits.items()},
         "split_fractions": fractions,
     }
     return Built(student, heldout, attrs)

@@ -13,6 +13,7 @@ import numpy as np
 from data_prep import conllu
 from data_prep.datasets.base import Built, DatasetSpec
 from data_prep.h5write import Ragged
+from labs import storage
 
 RAW_SPLITS = {"train": "ud_ewt_train", "val": "ud_ewt_dev", "test": "ud_ewt_test"}
 TAG_ID = {tag: i for i, tag in enumerate(conllu.UPOS_TAGS)}
@@ -38,8 +39,8 @@ def build(raw: dict[str, Path]) -> Built:
         sizes[split] = len(sentences)
         tokens[split] = sum(len(s.words) for s in sentences)
         tag_counts[split] = np.bincount(np.concatenate(tags), minlength=len(TAG_ID)).tolist()
-    attrs = {"tag_names": list(conllu.UPOS_TAGS), "split_sizes": sizes,
-             "class_counts": tag_counts, "token_counts": tokens}
+    attrs = {storage.LABEL_COLUMN: "upos", storage.LABEL_NAMES: list(conllu.UPOS_TAGS),
+             storage.CLASS_COUNTS: tag_counts, "split_sizes": sizes, "token_counts": tokens}
     return Built(student, heldout, attrs)
 
 

@@ -17,12 +17,6 @@ from traitlets import Integer, Unicode
 from autograder.catalog import Limits, human_size
 
 NOTE = "\n[output cut here: this notebook printed more than {size} of output]\n"
-# nbgrader's autograde pipeline, with CapOutput in place of Execute.
-AUTOGRADE_PREPROCESSORS = [
-    "autograder.execute.CapOutput", "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata"]
 
 
 class CapOutput(Execute):
