@@ -50,6 +50,9 @@ MB, GB = 1000**2, 1000**3
 MODEL_METRICS = {"word_perplexity": ("context",), "char_bits": (),
                  "greedy_exact_match": ("target_vocabulary", "max_source_len")}
 SHARE_METRICS = {"accuracy", "f1", "greedy_exact_match"}  # values between 0 and 1
+# The language models whose vocabulary must cover the training text (labs.artifacts.
+# require_coverage): their tokens.
+COVERAGE = {"word_perplexity": "words", "char_bits": "characters"}
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,9 @@ class Lab:
         notebook, the artifacts the grader scores (written beside the release as lab.json)."""
         artifacts: dict[str, list] = {}
         for e in self.evaluators:
-            item = ({"kind": "model", "name": e.artifact_name,
-                     "settings": list(MODEL_METRICS[e.metric])} if e.metric in MODEL_METRICS
+            item = ({"kind": "model", "name": e.artifact_name, "dataset": e.dataset,
+                     "settings": list(MODEL_METRICS[e.metric]),
+                     "covers": COVERAGE.get(e.metric)} if e.metric in MODEL_METRICS
                     else {"kind": "predictions", "name": e.artifact_name, "dataset": e.dataset})
             artifacts.setdefault(e.notebook, []).append(item)
         return {"lab": self.name, "time_limit_s": self.time_limit_s, "artifacts": artifacts}

@@ -13,18 +13,14 @@ import argparse
 import json
 import math
 import sys
-from collections import Counter
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from autograder.catalog import LABS, HeldoutEvaluator
+from autograder.catalog import COVERAGE, LABS, HeldoutEvaluator
 from labs import artifacts, data, seq2seq, storage
 from labs import text as tokens
-
-REQUIRED_WORDS = 2000        # a word model's vocabulary must hold these most frequent words
-REQUIRED_CHAR_COUNT = 10     # a character model's, every character seen this often
 
 
 def heldout_test(heldout_dir: Path, dataset: str) -> tuple[dict, dict]:
@@ -70,12 +66,10 @@ def word_perplexity(evaluator, submission, heldout_dir, data_dir) -> tuple[float
     """Perplexity of every word t >= context of the held-out text, from the `context` before it."""
     model, settings = artifacts.load_language_model(evaluator.artifact_name, submission)
     vocabulary, context = settings["vocabulary"], _positive_int(settings, "context")
-    # Folding words into <unk> would make perplexity look low: the common words must be there.
-    train = tokens.words(data.load(evaluator.dataset, "train", data_dir)["text"])
-    _require_covered(vocabulary, [w for w, _ in Counter(train).most_common(REQUIRED_WORDS)],
-                     f"of the {REQUIRED_WORDS:,} most frequent training words")
     text = heldout_test(heldout_dir, evaluator.dataset)[0]["text"]
-    ids = tokens.ids(tokens.words(text), vocabulary)
+    ids = tokens.ids(tokens.words(text), vocabulary)  # the vocabulary must hold <unk>
+    train = data.load(evaluator.dataset, "train", data_dir)["text"]
+    artifacts.require_coverage(vocabulary, COVERAGE[evaluator.metric], train)
     windows = np.lib.stride_tricks.sliding_window_view(ids, context + 1)
     probabilities = _predict(model, windows[:, :context], (len(windows), len(vocabulary)))
     # Rows that sum to 1 with values above 1 and below 0 would make a low "perplexity".
@@ -96,9 +90,8 @@ def char_bits(evaluator, submission, heldout_dir, data_dir) -> tuple[float, str]
     """
     model, settings = artifacts.load_language_model(evaluator.artifact_name, submission)
     vocabulary, seq_len = settings["vocabulary"], evaluator.seq_len
-    counts = Counter(data.load(evaluator.dataset, "train", data_dir)["text"])
-    _require_covered(vocabulary, [c for c, n in counts.items() if n >= REQUIRED_CHAR_COUNT],
-                     f"of the characters seen {REQUIRED_CHAR_COUNT}+ times in training")
+    train = data.load(evaluator.dataset, "train", data_dir)["text"]
+    artifacts.require_coverage(vocabulary, COVERAGE[evaluator.metric], train)
     text = heldout_test(heldout_dir, evaluator.dataset)[0]["text"]
     ids = tokens.ids(text, vocabulary, unknown=vocabulary[0])  # no <unk>: id 0
     n = len(ids) // (seq_len + 1)
@@ -165,13 +158,6 @@ def _predict(model, inputs: np.ndarray, shape: tuple) -> np.ndarray:
     if not np.all(np.isfinite(outputs)):
         raise ValueError("the model's output has NaN or infinite values")
     return outputs
-
-
-def _require_covered(vocabulary: list[str], required: list[str], what: str) -> None:
-    missing = [item for item in required if item not in set(vocabulary)]
-    if missing:
-        raise ValueError(f"the vocabulary lacks {len(missing)} {what} "
-                         f"(e.g. {', '.join(map(repr, missing[:3]))}): keep the course's vocabulary")
 
 
 def _positive_int(settings: dict, key: str) -> int:

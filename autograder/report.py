@@ -130,6 +130,8 @@ def _heldout(lab, records: dict, reference: dict[tuple[str, str], float | None])
 
 
 def _checks(records: dict) -> str:
+    """The hidden checks by pass rate, worst first; the checks of one cell that the same
+    students passed share a row (a cell whose exercise is unsolved fails all of them)."""
     counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])   # (nb, cell, check) -> passed, n
     for record in records.values():
         for item in record.get("checks", []):
@@ -139,15 +141,25 @@ def _checks(records: dict) -> str:
                 counts[key][1] += 1
     if not counts:
         return "<h2>Checks</h2><p>No hidden-test results recorded yet.</p>"
-    worst = sorted(counts.items(), key=lambda kv: (kv[1][0] / kv[1][1], kv[0]))[:MOST_FAILED]
+    groups: dict[tuple, list[str]] = defaultdict(list)   # (nb, cell, passed, n) -> checks
+    for (nb, cell, name), (passed, n) in sorted(counts.items()):
+        groups[nb, cell, passed, n].append(printable(name))
+    worst = sorted(groups.items(), key=lambda kv: (kv[0][2] / kv[0][3], kv[0]))[:MOST_FAILED]
     rows = "".join(
-        f"<tr><td>{_e(nb)}</td><td>{_e(cell)}</td><td>{_e(printable(name))}</td>"
-        f"<td class='num'>{passed}/{n}</td><td class='bar'><span style='width:{100 * passed / n:.0f}%'>"
-        f"</span></td></tr>" for (nb, cell, name), (passed, n) in worst)
+        f"<tr><td>{_e(nb)}</td><td>{_e(cell)}</td><td>{_e(_names(names))}</td>"
+        f"<td class='num'>{passed}/{n}</td><td class='bar'>"
+        f"<span style='width:{100 * passed / n:.0f}%'></span></td></tr>"
+        for (nb, cell, passed, n), names in worst)
     return ("<h2>Checks that fail most</h2><p>The pass rate of each hidden check over the "
-            f"students it was run for ({len(counts)} checks; the {len(worst)} worst).</p>"
+            f"students it was run for ({len(counts)} checks; the {len(worst)} worst rows).</p>"
             "<table><tr><th>notebook</th><th>cell</th><th>check</th><th>passed</th><th></th></tr>"
             f"{rows}</table>")
+
+
+def _names(names: list[str], shown: int = 3) -> str:
+    more = f" (and {len(names) - shown} more)" if len(names) > shown else ""
+    prefix = f"{len(names)} checks: " if len(names) > 1 else ""
+    return prefix + "; ".join(names[:shown]) + more
 
 
 def _run_times(lab, seconds: dict[str, list[float]]) -> str:
@@ -186,7 +198,7 @@ def _histogram(values: list[float], title: str, xlabel: str, lines: dict,
         ax.hist(values, bins=20, range=span, color="tab:blue", alpha=0.85)
     for label, x in lines.items():
         color, style = LINE_STYLES[label]
-        ax.axvline(x, color=color, linestyle=style, label=f"{label} {x:g}")
+        ax.axvline(x, color=color, linestyle=style, label=f"{label} {x:.4g}")
     if lines:
         ax.legend(fontsize=8)
     ax.set(title=title, xlabel=xlabel, ylabel="students")

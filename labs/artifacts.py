@@ -13,12 +13,19 @@ process (no student code runs there) and scores them on held-out data:
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
+from labs.text import words
+
 PREDICTIONS_DIR = "predictions"
 MODELS_DIR = "models"
+# What a language model's vocabulary must hold, from the training text: folding common
+# words into <unk> would make perplexity look low.
+REQUIRED_WORDS = 2000        # a word model: the most frequent training words
+REQUIRED_CHAR_COUNT = 10     # a character model: every character seen this often
 
 
 def predictions_path(name: str, folder: str | Path = ".") -> Path:
@@ -99,6 +106,27 @@ def load_language_model(name: str, folder: str | Path = "."):
     except Exception as err:  # Keras raises many kinds for a bad or unsafe file
         raise ValueError(f"{model_path} could not be loaded safely: {type(err).__name__}: "
                          f"{str(err).splitlines()[0] if str(err) else ''}") from None
-    if not isinstance(vocabulary, list) or not vocabulary:
-        raise ValueError(f"{settings_path}: the vocabulary must be a non-empty list")
+    if (not isinstance(vocabulary, list) or not vocabulary
+            or not all(isinstance(token, str) for token in vocabulary)):
+        raise ValueError(f"{settings_path}: the vocabulary must be a non-empty list of strings")
     return model, settings
+
+
+def require_coverage(vocabulary: list[str], kind: str, train_text: str) -> None:
+    """Raise ValueError if a language model's vocabulary lacks what it must hold: for
+    `kind` "words", the REQUIRED_WORDS most frequent words of `train_text`
+    (`labs.text.words`); for "characters", every character seen REQUIRED_CHAR_COUNT
+    times or more."""
+    if kind == "words":
+        required = [w for w, _ in Counter(words(train_text)).most_common(REQUIRED_WORDS)]
+        what = f"of the {REQUIRED_WORDS:,} most frequent training words"
+    elif kind == "characters":
+        required = [c for c, n in Counter(train_text).items() if n >= REQUIRED_CHAR_COUNT]
+        what = f"of the characters seen {REQUIRED_CHAR_COUNT}+ times in training"
+    else:
+        raise ValueError(f"no vocabulary rule for {kind!r}")
+    held = {token for token in vocabulary if isinstance(token, str)}
+    missing = [token for token in required if token not in held]
+    if missing:
+        raise ValueError(f"the vocabulary lacks {len(missing)} {what} (e.g. "
+                         f"{', '.join(map(repr, missing[:3]))}): keep the course's vocabulary")

@@ -3,8 +3,10 @@
 Runs the notebook top to bottom in a fresh kernel, in its own folder, under
 the lab's time limit, as the grader will, and reports what the grader would
 find: the visible tests that fail, the exercises and written answers still
-unanswered, the run time, and whether each file the grader scores (saved
-predictions, a saved model) is there and valid. It needs only what a
+unanswered, the run time, and whether each file the grader scores is there
+and valid (predictions: shape and class ids; a model: loads with Keras's safe
+mode, has its settings, its vocabulary covers the training text as the
+grader requires). It needs only what a
 released lab folder holds: the notebook, `data/`, `labs/` and `lab.json`,
 which `autograder release` writes from the course's catalog. The held-out
 score itself is computed by the grader, on data you do not have.
@@ -131,9 +133,13 @@ def check_artifacts(folder: Path, expected: list[dict]) -> dict[str, str]:
             try:
                 _, settings = artifacts.load_language_model(item["name"], folder)
                 missing = [key for key in item.get("settings", ()) if key not in settings]
-                found[name] = (f"saved without the setting(s) {', '.join(missing)}"
-                               if missing else "")
-            except (FileNotFoundError, ValueError) as err:
+                if missing:
+                    raise ValueError(f"saved without the setting(s) {', '.join(missing)}")
+                if item.get("covers"):
+                    train = data.load(item["dataset"], "train", folder / data.DATA_DIR)["text"]
+                    artifacts.require_coverage(settings["vocabulary"], item["covers"], train)
+                found[name] = ""
+            except (FileNotFoundError, ValueError, KeyError) as err:
                 found[name] = str(err).replace(f"{folder}/", "")
     return found
 

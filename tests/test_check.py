@@ -48,7 +48,7 @@ def test_an_untouched_release_is_not_ready_and_a_solved_one_is(tiny_course_templ
 @pytest.mark.slow
 def test_a_lab_notebook_and_its_saved_artifacts(built, tmp_path):
     """Lab 0's reference run saves valid predictions; a broken file or a model saved without
-    its settings is named."""
+    its settings, or with a vocabulary short of the training words, is named."""
     lab = LABS["lab0"]
     folder = tmp_path / "lab0"
     (folder / "data").mkdir(parents=True)
@@ -71,6 +71,12 @@ def test_a_lab_notebook_and_its_saved_artifacts(built, tmp_path):
     translator = LABS["lab4"].contract()["artifacts"]["encoder_decoder"]
     assert "without the setting(s) target_vocabulary, max_source_len" in \
         check_artifacts(folder, translator)["models/dates_gru.keras"]
+    # A word model for lab 2 whose vocabulary folds the common words into <unk>.
+    shutil.copy(built["out"] / "shakespeare.h5", folder / "data")
+    artifacts.save_language_model("nnlm", model, ["<unk>", "the", "and"], folder, context=2)
+    word_model = LABS["lab2"].contract()["artifacts"]["nn_language_model"]
+    assert "the vocabulary lacks 1998 of the 2,000 most frequent training words" in \
+        check_artifacts(folder, word_model)["models/nnlm.keras"]
     assert "no file at models/dates_attention.keras" in \
         check_artifacts(folder, LABS["lab4"].contract()["artifacts"]["attention"])[
             "models/dates_attention.keras"]

@@ -83,6 +83,21 @@ def uniform_char_model(vocabulary_size):
     return keras.Model(inputs, keras.layers.Dense(vocabulary_size, kernel_initializer="zeros")(x))
 
 
+def test_a_language_models_vocabulary_must_cover_the_training_text():
+    """One rule for the grader and `labs.check`: the most frequent training words, every
+    character seen 10 times; anything else in the vocabulary is not counted."""
+    train = "the cat sat . the dog sat .\n" * 5 + "rare"
+    artifacts.require_coverage(["<unk>", "the", "cat", "sat", ".", "dog", "rare"], "words",
+                               train)
+    with pytest.raises(ValueError, match=r"lacks 2 of the 2,000 most frequent training words "
+                                         r"\(e.g. 'dog', 'rare'\)"):
+        artifacts.require_coverage(["<unk>", "the", "cat", "sat", ".", 7], "words", train)
+    artifacts.require_coverage(["\0", *"the as."], "characters", train)  # c, d, g: 5 times
+    with pytest.raises(ValueError, match=r"lacks 1 of the characters seen 10\+ times "
+                                         r"in training \(e.g. 'h'\)"):
+        artifacts.require_coverage(["\0", *"te as."], "characters", train)
+
+
 @pytest.mark.slow
 def test_language_model_metrics_of_uniform_models(toy_heldout, tmp_path):
     """A model that spreads probability evenly has perplexity V and log2(V) bits per symbol."""
