@@ -71,7 +71,8 @@ def word_perplexity(evaluator, submission, heldout_dir, data_dir) -> tuple[float
     train = data.load(evaluator.dataset, "train", data_dir)["text"]
     artifacts.require_coverage(vocabulary, COVERAGE[evaluator.metric], train)
     windows = np.lib.stride_tricks.sliding_window_view(ids, context + 1)
-    probabilities = _predict(model, windows[:, :context], (len(windows), len(vocabulary)))
+    probabilities = artifacts.model_outputs(model, windows[:, :context],
+                                            (len(windows), len(vocabulary)))
     # Rows that sum to 1 with values above 1 and below 0 would make a low "perplexity".
     if (not np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-3)
             or probabilities.min() < -1e-6 or probabilities.max() > 1 + 1e-6):
@@ -96,7 +97,8 @@ def char_bits(evaluator, submission, heldout_dir, data_dir) -> tuple[float, str]
     ids = tokens.ids(text, vocabulary, unknown=vocabulary[0])  # no <unk>: id 0
     n = len(ids) // (seq_len + 1)
     windows = ids[: n * (seq_len + 1)].reshape(n, seq_len + 1)
-    logits = _predict(model, windows[:, :-1], (n, seq_len, len(vocabulary))).astype(np.float64)
+    logits = artifacts.model_outputs(model, windows[:, :-1],
+                                     (n, seq_len, len(vocabulary))).astype(np.float64)
     _require_causal(model, windows[:, :-1], logits)
     log_probabilities = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
     targets = windows[:, 1:]
@@ -145,19 +147,10 @@ def _require_causal(model, inputs: np.ndarray, outputs: np.ndarray) -> None:
     splits = 1 + (np.arange(n) * 37) % (length - 1)
     later = np.arange(length)[None, :] >= splits[:, None]
     probe = np.where(later, np.roll(inputs, 1, axis=0), inputs)
-    changed = _predict(model, probe, outputs.shape).astype(np.float64)
+    changed = artifacts.model_outputs(model, probe, outputs.shape).astype(np.float64)
     if not np.allclose(changed[~later], outputs[~later], rtol=1e-4, atol=1e-4):
         raise ValueError("the model's prediction for a character changes when later characters "
                          "change: a language model may read only the characters before it")
-
-
-def _predict(model, inputs: np.ndarray, shape: tuple) -> np.ndarray:
-    outputs = np.asarray(model.predict(inputs, batch_size=256, verbose=0))
-    if outputs.shape != shape:
-        raise ValueError(f"the model's output has shape {outputs.shape}, expected {shape}")
-    if not np.all(np.isfinite(outputs)):
-        raise ValueError("the model's output has NaN or infinite values")
-    return outputs
 
 
 def _positive_int(settings: dict, key: str) -> int:

@@ -112,6 +112,16 @@ def load_language_model(name: str, folder: str | Path = "."):
     return model, settings
 
 
+def model_outputs(model, inputs, shape: tuple, batch_size: int = 256) -> np.ndarray:
+    """A saved model's outputs on `inputs`, refused unless they have `shape` and are finite."""
+    outputs = np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0))
+    if outputs.shape != shape:
+        raise ValueError(f"the model's output has shape {outputs.shape}, expected {shape}")
+    if not np.all(np.isfinite(outputs)):
+        raise ValueError("the model's output has NaN or infinite values")
+    return outputs
+
+
 def require_coverage(vocabulary: list[str], kind: str, train_text: str) -> None:
     """Raise ValueError if a language model's vocabulary lacks what it must hold: for
     `kind` "words", the REQUIRED_WORDS most frequent words of `train_text`

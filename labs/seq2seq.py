@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from labs.artifacts import model_outputs
 from labs.text import PAD, UNK, ids
 
 BOS, EOS = "<s>", "</s>"
@@ -77,13 +78,8 @@ def greedy_decode(model, source_ids: np.ndarray, batch_size: int = 512) -> list[
     decoder_ids[:, 0] = TARGET_VOCABULARY.index(BOS)
     chosen = np.zeros((n, DECODER_STEPS), dtype=np.int64)
     for t in range(DECODER_STEPS):
-        outputs = np.asarray(model.predict([source_ids, decoder_ids], batch_size=batch_size,
-                                           verbose=0))
-        if outputs.shape != (n, DECODER_STEPS, len(TARGET_VOCABULARY)):
-            raise ValueError(f"the model's output has shape {outputs.shape}, expected "
-                             f"{(n, DECODER_STEPS, len(TARGET_VOCABULARY))}")
-        if not np.all(np.isfinite(outputs[:, t])):
-            raise ValueError("the model's output has NaN or infinite values")
+        outputs = model_outputs(model, [source_ids, decoder_ids],
+                                (n, DECODER_STEPS, len(TARGET_VOCABULARY)), batch_size)
         chosen[:, t] = outputs[:, t].argmax(axis=-1)
         if t + 1 < DECODER_STEPS:
             decoder_ids[:, t + 1] = chosen[:, t]
