@@ -72,11 +72,11 @@ def is_current(course: Course, lab: Lab, notebook: str, current: str | None = No
     return _stored(course, lab, notebook, current) is not None
 
 
-def ensure_key(course: Course, lab: Lab, notebook: str, sandboxed: bool) -> dict | None:
-    """The notebook's answer key, built if missing or stale; None if it has no probes."""
+def ensure_key(course: Course, lab: Lab, notebook: str, sandboxed: bool) -> dict:
+    """The notebook's answer key, built if missing or stale (its `cells` may be empty)."""
     key = _stored(course, lab, notebook)
     if key is not None:
-        return key if key["cells"] else None
+        return key
     path = key_path(course, lab, notebook)
     cells, heldout = record_reference(course, lab, notebook, sandboxed)
     key = {"notebook": notebook, "fingerprint": fingerprint(course, lab, notebook),
@@ -85,7 +85,7 @@ def ensure_key(course: Course, lab: Lab, notebook: str, sandboxed: bool) -> dict
     fresh = path.with_name(f".{path.name}.new")
     fresh.write_text(json.dumps(key))
     fresh.replace(path)
-    return key if key["cells"] else None
+    return key
 
 
 def reference_results(course: Course, lab: Lab, notebook: str) -> list[dict]:
@@ -147,13 +147,13 @@ def _score_artifacts(course: Course, lab: Lab, notebook: str, folder: Path, sand
     return items
 
 
-def reference_lines(course: Course, lab: Lab, notebook: str) -> list[str]:
-    """What the reference earns on each held-out cell of `notebook`, one line each; a cell
-    short of full points says so (its thresholds do not suit this course's data)."""
-    return [f"the reference solution's {notebook}/{item['grade_id']}: {item['message']}"
+def reference_lines(key: dict) -> list[str]:
+    """What the reference earns on each held-out cell of the key's notebook, one line each;
+    a cell short of full points says so (its thresholds do not suit this course's data)."""
+    return [f"the reference solution's {key['notebook']}/{item['grade_id']}: {item['message']}"
             + ("" if item["fraction"] >= 1 else
                " -- SHORT OF FULL POINTS: check the thresholds in autograder/catalog.py")
-            for item in reference_results(course, lab, notebook)]
+            for item in key.get("heldout", [])]
 
 
 def _checked(source: Path, grade_id: str, folder: Path) -> list[dict]:

@@ -51,9 +51,9 @@ def answer_key(course: Course, lab: Lab, notebook: str, sandboxed: bool, log=pri
         log(f"recording the answer key of {lab.name}/{notebook} from the reference solution")
     key = keys.ensure_key(course, lab, notebook, sandboxed)
     if fresh:
-        for line in keys.reference_lines(course, lab, notebook):
+        for line in keys.reference_lines(key):
             log(f"  {line}")
-    return key
+    return key if key["cells"] else None
 
 
 def answer_keys(course: Course, lab: Lab, sandboxed: bool, log=print) -> dict[str, dict]:
